@@ -1,0 +1,51 @@
+"""vposlab gateway: Ecwid payment app for ArCa / BPC RBS vPOS. Production code; see ``create_app``."""
+
+from __future__ import annotations
+
+import httpx
+from flask import Flask
+
+from gateway.clock import Clock, SystemClock
+from gateway.ecwid.orders_client import EcwidOrdersClient
+from gateway.provider.rbs import RbsProvider
+from gateway.services.context import GatewayContext
+from gateway.services.tokens import TokenBox
+from gateway.settings import Settings
+from gateway.store.database import Database
+
+__all__ = ["Settings", "build_context", "create_app"]
+
+
+def build_context(
+    settings: Settings, *, clock: Clock | None = None, http: httpx.Client | None = None
+) -> GatewayContext:
+    """Wire the collaborators once: the database, the bank adapter, the Ecwid client (shared httpx client with
+    explicit timeouts), the token box and the clock."""
+    client = http or httpx.Client(timeout=httpx.Timeout(settings.http_timeout_s, connect=5.0), follow_redirects=False)
+    db = Database(settings.database_url)
+    db.create_schema()
+    return GatewayContext(
+        settings=settings,
+        db=db,
+        provider=RbsProvider(client, settings.provider_url, settings.provider_credentials),
+        ecwid=EcwidOrdersClient(client, settings.ecwid_api_url),
+        clock=clock or SystemClock(),
+        tokens=TokenBox(settings.token_key.get_secret_value()),
+    )
+
+
+def create_app(settings: Settings | None = None, *, context: GatewayContext | None = None) -> Flask:
+    """The Flask app. Nothing happens at import time; ``settings`` default to ``Settings.from_env()``."""
+    from gateway.web import ecwid_views, health_views, provider_views
+    from gateway.web.errors import register_error_handlers
+
+    if context is None:
+        context = build_context(settings or Settings.from_env())
+    app = Flask(__name__, template_folder="web/templates")
+    app.config.update(MAX_CONTENT_LENGTH=2 * 1024 * 1024, DEBUG=False, PROPAGATE_EXCEPTIONS=False)
+    app.extensions["vposlab_gateway"] = context
+    app.register_blueprint(ecwid_views.bp)
+    app.register_blueprint(provider_views.bp)
+    app.register_blueprint(health_views.bp)
+    register_error_handlers(app)
+    return app

@@ -1,0 +1,1 @@
+"""Pure payment domain: states, transitions, money. No Flask, no SQLAlchemy, no I/O."""

@@ -1,0 +1,57 @@
+"""Money in the units each side speaks: Ecwid sends major units as a JSON float, RBS wants integer minor units
+and the ISO 4217 numeric currency code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+# ISO 4217: alpha -> (numeric, minor-unit exponent). ArCa accepts these four (protocols.md 2.1).
+CURRENCIES: dict[str, tuple[str, int]] = {
+    "AMD": ("051", 2),
+    "USD": ("840", 2),
+    "EUR": ("978", 2),
+    "RUB": ("643", 2),
+}
+NUMERIC_TO_ALPHA = {numeric: alpha for alpha, (numeric, _) in CURRENCIES.items()}
+
+
+class MoneyError(ValueError):
+    """Amount or currency cannot be represented exactly."""
+
+
+@dataclass(frozen=True)
+class Money:
+    minor: int
+    currency: str  # ISO alpha, e.g. "AMD"
+
+    @classmethod
+    def from_major(cls, value: float | int | str | Decimal, currency: str) -> Money:
+        """Convert an Ecwid total (JSON float) to minor units exactly; refuses sub-minor fractions."""
+        if currency not in CURRENCIES:
+            raise MoneyError(f"unsupported currency {currency!r}")
+        if isinstance(value, bool):
+            raise MoneyError("amount is not a number")
+        try:
+            # str() first: Decimal(2014.97) would carry the binary float's noise.
+            amount = Decimal(str(value))
+        except InvalidOperation as exc:
+            raise MoneyError("amount is not a number") from exc
+        if not amount.is_finite():
+            raise MoneyError("amount is not finite")
+        exponent = CURRENCIES[currency][1]
+        minor = amount.scaleb(exponent)
+        if minor != minor.to_integral_value():
+            raise MoneyError("amount has more decimals than the currency allows")
+        return cls(int(minor), currency)
+
+    @property
+    def numeric_currency(self) -> str:
+        return CURRENCIES[self.currency][0]
+
+    @property
+    def major(self) -> Decimal:
+        return Decimal(self.minor).scaleb(-CURRENCIES[self.currency][1])
+
+    def __str__(self) -> str:
+        return f"{self.major:.{CURRENCIES[self.currency][1]}f} {self.currency}"

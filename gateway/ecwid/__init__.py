@@ -1,0 +1,1 @@
+"""Ecwid: the encrypted payment request (in) and the REST orders API (out)."""

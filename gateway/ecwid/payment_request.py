@@ -1,0 +1,130 @@
+"""Turn the browser's form POST into a validated ``PaymentRequest`` or one uniform ``InvalidPaymentRequest``.
+
+Which store sent it is only known after decryption, so each configured client secret is tried; the decrypted
+``storeId`` must belong to the secret that opened it. CBC has no integrity, so every field is validated as if an
+attacker chose it (the first 16 plaintext bytes can be flipped through the IV).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import SecretStr as PydanticSecret
+
+from gateway.domain.errors import InvalidPaymentRequest
+from gateway.domain.money import Money, MoneyError
+from gateway.ecwid.crypto import decrypt_cbc, decrypt_gcm, key_from_secret
+
+MAX_FIELD_LEN = 8192
+
+
+class _Order(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str = Field(min_length=1, max_length=256)
+    internalId: int | None = None
+    referenceTransactionId: str = Field(min_length=1, max_length=256)
+    total: float | int
+    email: str | None = None
+
+
+class _Cart(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    currency: str = Field(min_length=3, max_length=3)
+    order: _Order
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    storeId: int
+    returnUrl: str = Field(min_length=1, max_length=MAX_FIELD_LEN)
+    token: str = Field(min_length=1, max_length=1024)
+    lang: str = "en"
+    cart: _Cart
+    merchantAppSettings: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    store_id: int
+    ecwid_order_id: str
+    ecwid_internal_id: int | None
+    reference_transaction_id: str
+    amount: Money
+    return_url: str
+    lang: str
+    token: PydanticSecret
+    email: str | None
+
+
+def parse_payment_request(
+    form: Mapping[str, str],
+    client_secrets: Mapping[int, PydanticSecret],
+    supported_currencies: frozenset[str],
+) -> PaymentRequest:
+    """Decrypt (``enc_data`` first, then ``data``) and validate. Raises ``InvalidPaymentRequest`` for anything odd."""
+    enc_data, data = form.get("enc_data"), form.get("data")
+    if not enc_data and not data:
+        raise InvalidPaymentRequest("no enc_data or data field")
+    for field in (enc_data, data):
+        if field and len(field) > 1_000_000:
+            raise InvalidPaymentRequest("request too large")
+    for store_id, secret in client_secrets.items():
+        key = key_from_secret(secret.get_secret_value())
+        plaintext = _try_decrypt(enc_data, data, key)
+        if plaintext is not None:
+            return _validate(plaintext, store_id, supported_currencies)
+    raise InvalidPaymentRequest("undecryptable")
+
+
+def _try_decrypt(enc_data: str | None, data: str | None, key: bytes) -> bytes | None:
+    if enc_data:
+        try:
+            return decrypt_gcm(enc_data, key)
+        except InvalidPaymentRequest:
+            pass
+    if data:
+        try:
+            plaintext = decrypt_cbc(data, key)
+        except InvalidPaymentRequest:
+            return None
+        # A wrong CBC key usually fails the padding check, but 1 in ~256 keys passes it: JSON must parse too.
+        return plaintext if plaintext[:1] == b"{" else None
+    return None
+
+
+def _validate(plaintext: bytes, store_id: int, supported_currencies: frozenset[str]) -> PaymentRequest:
+    try:
+        payload = _Payload.model_validate(json.loads(plaintext))
+    except (ValueError, ValidationError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise InvalidPaymentRequest("payload does not match the schema") from exc
+    if payload.storeId != store_id:
+        raise InvalidPaymentRequest("storeId does not belong to the secret that decrypted it")
+    currency = payload.cart.currency.upper()
+    if currency not in supported_currencies:
+        raise InvalidPaymentRequest("unsupported currency")
+    try:
+        amount = Money.from_major(payload.cart.order.total, currency)
+    except MoneyError as exc:
+        raise InvalidPaymentRequest("bad amount") from exc
+    if amount.minor <= 0:
+        raise InvalidPaymentRequest("total is not positive")
+    parts = urlsplit(payload.returnUrl)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidPaymentRequest("returnUrl is not an absolute http(s) URL")
+    order = payload.cart.order
+    return PaymentRequest(
+        store_id=payload.storeId,
+        ecwid_order_id=order.id,
+        ecwid_internal_id=order.internalId,
+        reference_transaction_id=order.referenceTransactionId,
+        amount=amount,
+        return_url=payload.returnUrl,
+        lang=(payload.lang or "en")[:8],
+        token=PydanticSecret(payload.token),
+        email=order.email,
+    )

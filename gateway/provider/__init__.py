@@ -1,0 +1,1 @@
+"""The vPOS port and its ArCa/BPC RBS adapter; callback checksum."""

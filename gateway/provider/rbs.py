@@ -1,0 +1,93 @@
+"""ArCa / BPC RBS adapter (protocols.md 2): form-encoded POSTs, ``errorCode`` as 0 or "0", per-currency credentials.
+
+HTTP 200 says nothing about success: ``errorCode`` does. Credentials never leave this module except as request
+parameters; errors carry the bank's code and message, never our parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from gateway.domain.confirmation import ProviderStatus
+from gateway.domain.errors import ConfigurationError, ProviderError, ProviderUnavailable
+from gateway.provider.port import Registered, Registration
+from gateway.settings import ProviderCredentials
+
+FORCE_3DS2 = json.dumps({"FORCE_3DS2": "true"})
+
+
+class RbsProvider:
+    def __init__(self, http: httpx.Client, base_url: str, credentials: Mapping[str, ProviderCredentials]) -> None:
+        self._http = http
+        self._base = base_url if base_url.endswith("/") else base_url + "/"
+        self._credentials = credentials
+
+    def register(self, registration: Registration) -> Registered:
+        params = {
+            "orderNumber": registration.order_number,
+            "amount": str(registration.amount.minor),
+            "currency": registration.amount.numeric_currency,
+            "returnUrl": registration.return_url,
+            "failUrl": registration.fail_url,
+            "description": registration.description,
+            "language": registration.language,
+            "pageView": registration.page_view,
+            "jsonParams": FORCE_3DS2,
+            "sessionTimeoutSecs": str(registration.session_timeout_s),
+        }
+        if registration.callback_url:
+            params["dynamicCallbackUrl"] = registration.callback_url
+        body = self._call("register.do", params, registration.amount.currency)
+        order_id, form_url = body.get("orderId"), body.get("formUrl")
+        if not isinstance(order_id, str) or not isinstance(form_url, str) or not order_id or not form_url:
+            raise ProviderUnavailable("register.do answered without orderId/formUrl")
+        return Registered(provider_order_id=order_id, form_url=form_url)
+
+    def get_status(self, provider_order_id: str, currency: str, language: str = "en") -> ProviderStatus:
+        body = self._call("getOrderStatusExtended.do", {"orderId": provider_order_id, "language": language}, currency)
+        try:
+            order_status = int(body["orderStatus"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProviderUnavailable("getOrderStatusExtended.do answered without orderStatus") from exc
+        amount = body.get("amount")
+        currency_numeric = body.get("currency")
+        card = body.get("cardAuthInfo") if isinstance(body.get("cardAuthInfo"), dict) else {}
+        return ProviderStatus(
+            order_status=order_status,
+            action_code=str(body.get("actionCode", "")),
+            amount_minor=int(amount) if isinstance(amount, int | str) and str(amount).isdigit() else None,
+            currency_numeric=str(currency_numeric).zfill(3) if currency_numeric is not None else None,
+            order_number=str(body["orderNumber"]) if body.get("orderNumber") is not None else None,
+            masked_pan=str(card.get("maskedPan")) if card and card.get("maskedPan") else None,
+        )
+
+    def _call(self, method: str, params: dict[str, str], currency: str) -> dict[str, Any]:
+        creds = self._credentials.get(currency)
+        if creds is None:
+            raise ConfigurationError(f"no provider credentials for {currency}")
+        form = {"userName": creds.user_name, "password": creds.password.get_secret_value(), **params}
+        try:
+            response = self._http.post(self._base + method, data=form)
+        except httpx.TimeoutException as exc:
+            raise ProviderUnavailable(f"{method} timed out") from exc
+        except httpx.HTTPError as exc:
+            raise ProviderUnavailable(f"{method} unreachable: {type(exc).__name__}") from exc
+        if response.status_code >= 500:
+            raise ProviderUnavailable(f"{method} answered HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise ProviderUnavailable(f"{method} answered non-JSON (HTTP {response.status_code})") from exc
+        if not isinstance(body, dict):
+            raise ProviderUnavailable(f"{method} answered a non-object")
+        error_code = str(body.get("errorCode", "0")).strip() or "0"
+        if error_code != "0":
+            message = str(body.get("errorMessage", ""))[:200]
+            if error_code == "7":
+                raise ProviderUnavailable(f"{method} system error: {message}")
+            raise ProviderError(f"{method} errorCode {error_code}: {message}", error_code=error_code)
+        return body

@@ -1,0 +1,47 @@
+"""Bank callbacks: a verified hint, never proof. Checksum over the raw parameters first, then the status of record,
+then the transition. The caller answers 200 only after this returns (the commit happened inside)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from sqlalchemy import or_, select
+
+from gateway.domain.errors import BadChecksum, UnknownPayment
+from gateway.provider.checksum import verify_checksum
+from gateway.services.confirm import Confirmation, confirm_attempt
+from gateway.services.context import GatewayContext
+from gateway.services.outbox import relay
+from gateway.store.models import Attempt
+
+log = logging.getLogger(__name__)
+
+
+def handle_callback(ctx: GatewayContext, params: Mapping[str, str]) -> Confirmation:
+    key = ctx.settings.callback_key
+    if key is not None and not verify_checksum(params, key.get_secret_value()):
+        log.warning("callback_rejected reason=bad_checksum mdOrder=%s", params.get("mdOrder", "")[:64])
+        raise BadChecksum("callback checksum missing or wrong")
+    md_order, order_number = params.get("mdOrder"), params.get("orderNumber")
+    with ctx.db.session() as session:
+        conditions = []
+        if md_order:
+            conditions.append(Attempt.provider_order_id == md_order)
+        if order_number:
+            conditions.append(Attempt.order_number == order_number)
+        attempt = session.scalars(select(Attempt).where(or_(*conditions))).first() if conditions else None
+        if attempt is None or (md_order and attempt.provider_order_id != md_order):
+            log.warning("callback_unknown_order mdOrder=%s", (md_order or "")[:64])
+            raise UnknownPayment("callback for an unknown bank order")
+        attempt_id, session_id = attempt.id, attempt.session_id
+        provider_order_id, currency, language = attempt.provider_order_id, attempt.currency, attempt.language
+    assert provider_order_id is not None
+    log.info("callback_received attempt_id=%s operation=%s", attempt_id, params.get("operation", "")[:32])
+    status = ctx.provider.get_status(provider_order_id, currency, language)
+    confirmation = confirm_attempt(ctx, attempt_id, status, source=f"callback:{params.get('operation', '')[:32]}")
+    try:
+        relay(ctx, session_id=session_id)
+    except Exception:  # the state is committed; the worker's relay will deliver it
+        log.exception("relay_after_callback_failed session=%s", session_id)
+    return confirmation

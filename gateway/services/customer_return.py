@@ -1,0 +1,74 @@
+"""The customer's return from the bank page. Never trusted: the bank's status of record decides, Ecwid is updated,
+and only then is the customer sent to Ecwid's ``returnUrl`` (exactly as received, plus ``errorMsg`` on failure)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from sqlalchemy import select
+
+from gateway.domain.errors import ProviderError, UnknownPayment
+from gateway.domain.states import AttemptStatus
+from gateway.services.confirm import confirm_attempt
+from gateway.services.context import GatewayContext
+from gateway.services.messages import decline_message, message
+from gateway.services.outbox import relay
+from gateway.store.models import Attempt
+
+log = logging.getLogger(__name__)
+
+PENDING_STATES = frozenset({AttemptStatus.AUTHENTICATING})
+FAILED_MESSAGE_KEYS = {
+    AttemptStatus.REGISTERED: "not_completed",
+    AttemptStatus.EXPIRED: "timeout",
+}
+
+
+@dataclass(frozen=True)
+class ReturnOutcome:
+    redirect_url: str | None  # None: show the processing page instead
+    lang: str
+    ecwid_status: str
+
+
+def handle_return(ctx: GatewayContext, provider_order_id: str | None, attempt_hint: str | None) -> ReturnOutcome:
+    if not provider_order_id:
+        raise UnknownPayment("return without orderId")
+    with ctx.db.session() as session:
+        attempt = session.scalars(select(Attempt).where(Attempt.provider_order_id == provider_order_id)).first()
+        if attempt is None or (attempt_hint is not None and attempt_hint != attempt.order_number):
+            log.warning("return_unknown_order hint=%s", attempt_hint)
+            raise UnknownPayment("return for an unknown bank order")
+        attempt_id, session_id = attempt.id, attempt.session_id
+        currency, language = attempt.currency, attempt.language
+        lang, current_status = attempt.session.lang, attempt.session.ecwid_status
+    try:
+        status = ctx.provider.get_status(provider_order_id, currency, language)
+    except ProviderError as exc:
+        # No status of record yet: keep the customer on a self-refreshing page rather than guess.
+        log.warning("return_status_unavailable attempt_id=%s error=%s", attempt_id, exc)
+        return ReturnOutcome(None, lang, current_status)
+    confirmation = confirm_attempt(ctx, attempt_id, status, source="return")
+    relay(ctx, session_id=session_id)  # Ecwid first, then the customer
+    with ctx.db.session() as session:
+        attempt = session.get(Attempt, attempt_id)
+        assert attempt is not None
+        return_url, lang = attempt.session.return_url, attempt.session.lang
+        action_code = attempt.action_code
+    ecwid_status = confirmation.ecwid_status
+    if ecwid_status in ("PAID", "AWAITING_PAYMENT", "CANCELLED", "REFUNDED", "PARTIALLY_REFUNDED"):
+        return ReturnOutcome(return_url, lang, ecwid_status)
+    attempt_status = confirmation.attempt_status
+    if attempt_status is AttemptStatus.DECLINED:
+        text = decline_message(action_code, lang)
+    else:
+        text = message(FAILED_MESSAGE_KEYS.get(attempt_status, "not_completed"), lang)
+    return ReturnOutcome(with_error_message(return_url, text), lang, ecwid_status)
+
+
+def with_error_message(return_url: str, text: str) -> str:
+    """Ecwid's returnUrl exactly as received, plus ``errorMsg`` (protocols.md 1.4)."""
+    separator = "&" if "?" in return_url else "?"
+    return f"{return_url}{separator}errorMsg={quote(text, safe='')}"

@@ -1,0 +1,42 @@
+"""Small write helpers shared by the use cases: audit events and operator exceptions (deduplicated)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.store.models import OperatorException, PaymentEvent
+
+
+def record_event(
+    session: Session, session_id: int, kind: str, at: datetime, *, attempt_id: int | None = None, detail: str = ""
+) -> None:
+    session.add(PaymentEvent(session_id=session_id, attempt_id=attempt_id, kind=kind, detail=detail, at=at))
+
+
+def raise_exception(
+    session: Session,
+    code: str,
+    detail: str,
+    at: datetime,
+    *,
+    session_id: int | None = None,
+    attempt_id: int | None = None,
+) -> bool:
+    """Open an operator exception unless the same one is already open. True when a new one was opened."""
+    existing = session.scalar(
+        select(OperatorException.id).where(
+            OperatorException.code == code,
+            OperatorException.session_id == session_id,
+            OperatorException.attempt_id == attempt_id,
+            OperatorException.resolved_at.is_(None),
+        )
+    )
+    if existing is not None:
+        return False
+    session.add(
+        OperatorException(session_id=session_id, attempt_id=attempt_id, code=code, detail=detail, created_at=at)
+    )
+    return True

@@ -1,0 +1,138 @@
+"""The gateway's one typed Settings object. Tests build ``Settings(...)`` directly; production uses ``from_env()``.
+
+Nothing here defaults to the bank's REAL environment: the provider mode must be chosen explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from gateway.domain.errors import ConfigurationError
+from gateway.domain.money import CURRENCIES
+
+ENV_PREFIX = "VPOSLAB_"
+DEFAULT_PROVIDER_URLS = {
+    "TEST": "https://ipaytest.arca.am:8445/payment/rest/",
+    "REAL": "https://ipay.arca.am/payment/rest/",
+}
+
+
+class ProviderMode(StrEnum):
+    TEST = "TEST"
+    REAL = "REAL"
+
+
+class ProviderCredentials(BaseModel):
+    """ArCa issues separate API credentials per currency (protocols.md 2.1)."""
+
+    model_config = ConfigDict(frozen=True)
+    user_name: str = Field(min_length=1)
+    password: SecretStr
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    public_url: str = Field(description="Where the bank and browsers reach this gateway, no trailing slash")
+    ecwid_client_secrets: dict[int, SecretStr] = Field(description="storeId -> the payment app's client_secret")
+    ecwid_api_url: str = "https://app.ecwid.com/api/v3"
+    provider_mode: ProviderMode
+    provider_base_url: str = ""
+    provider_credentials: dict[str, ProviderCredentials] = Field(description="ISO alpha currency -> credentials")
+    callback_key: SecretStr | None = None
+    token_key: SecretStr = Field(description="Fernet key that encrypts Ecwid tokens at rest")
+    database_url: str = "sqlite:///var/gateway.sqlite3"
+    http_timeout_s: float = 10.0
+    session_timeout_s: int = 1200
+    send_dynamic_callback_url: bool = True
+    ecwid_max_attempts: int = 8
+
+    @field_validator("public_url", "ecwid_api_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("provider_credentials")
+    @classmethod
+    def _known_currencies(cls, value: dict[str, ProviderCredentials]) -> dict[str, ProviderCredentials]:
+        unknown = set(value) - set(CURRENCIES)
+        if unknown:
+            raise ValueError(f"unsupported currencies: {sorted(unknown)}")
+        return value
+
+    @property
+    def provider_url(self) -> str:
+        """The RBS REST base, always ending with '/'."""
+        base = self.provider_base_url or DEFAULT_PROVIDER_URLS[self.provider_mode]
+        return base if base.endswith("/") else base + "/"
+
+    @property
+    def secret_values(self) -> list[str]:
+        """Every configured secret as plain text: for redaction checks, never for output."""
+        values = [s.get_secret_value() for s in self.ecwid_client_secrets.values()]
+        values += [c.password.get_secret_value() for c in self.provider_credentials.values()]
+        values.append(self.token_key.get_secret_value())
+        if self.callback_key is not None:
+            values.append(self.callback_key.get_secret_value())
+        return values
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read ``VPOSLAB_*`` variables. JSON for the maps:
+
+        VPOSLAB_ECWID_CLIENT_SECRETS='{"1003": "client-secret"}'
+        VPOSLAB_PROVIDER_CREDENTIALS='{"AMD": {"user_name": "...", "password": "..."}}'
+        """
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            return env.get(ENV_PREFIX + name)
+
+        def load_json(name: str) -> Any:
+            raw = get(name)
+            if raw is None:
+                raise ConfigurationError(f"{ENV_PREFIX}{name} is required")
+            try:
+                return json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ConfigurationError(f"{ENV_PREFIX}{name} is not valid JSON") from exc
+
+        mode = get("PROVIDER_MODE")
+        if not mode:
+            raise ConfigurationError(f"{ENV_PREFIX}PROVIDER_MODE is required (TEST or REAL); there is no default")
+        values: dict[str, Any] = {
+            "public_url": get("PUBLIC_URL"),
+            "ecwid_client_secrets": load_json("ECWID_CLIENT_SECRETS"),
+            "provider_mode": mode,
+            "provider_credentials": load_json("PROVIDER_CREDENTIALS"),
+            "token_key": get("TOKEN_KEY"),
+        }
+        optional = {
+            "ecwid_api_url": "ECWID_API_URL",
+            "provider_base_url": "PROVIDER_BASE_URL",
+            "callback_key": "CALLBACK_KEY",
+            "database_url": "DATABASE_URL",
+            "http_timeout_s": "HTTP_TIMEOUT_S",
+            "session_timeout_s": "SESSION_TIMEOUT_S",
+            "send_dynamic_callback_url": "SEND_DYNAMIC_CALLBACK_URL",
+            "ecwid_max_attempts": "ECWID_MAX_ATTEMPTS",
+        }
+        for field, name in optional.items():
+            raw = get(name)
+            if raw is not None and raw != "":
+                values[field] = raw
+        missing = [k for k, v in values.items() if v is None]
+        if missing:
+            raise ConfigurationError("missing settings: " + ", ".join(ENV_PREFIX + m.upper() for m in missing))
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            # Field names and messages only: the input values may be secrets.
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) + ": " + e["msg"] for e in exc.errors())
+            raise ConfigurationError(f"invalid settings: {fields}") from None

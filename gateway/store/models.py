@@ -1,0 +1,119 @@
+"""Tables. Idempotency lives here as constraints, not only in code:
+
+- one payment session per ``(store_id, reference_transaction_id)``;
+- one bank ``order_number`` and one ``provider_order_id`` per attempt, globally;
+- at most one OPEN attempt per session (partial unique index), so a double submit cannot register twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from gateway.domain.states import OPEN_STATES, AttemptStatus
+
+_OPEN_SQL = "status IN (" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)) + ")"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
+
+
+class PaymentSession(Base):
+    __tablename__ = "payment_sessions"
+    __table_args__ = (UniqueConstraint("store_id", "reference_transaction_id", name="uq_session_ecwid_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int]
+    reference_transaction_id: Mapped[str] = mapped_column(String(256))
+    ecwid_order_id: Mapped[str] = mapped_column(String(256))
+    ecwid_internal_id: Mapped[int | None]
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    return_url: Mapped[str] = mapped_column(Text)  # the latest one received, kept exactly as received
+    lang: Mapped[str] = mapped_column(String(8))
+    token_encrypted: Mapped[str] = mapped_column(Text)
+    ecwid_status: Mapped[str] = mapped_column(String(32))  # the last status queued for Ecwid
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    attempts: Mapped[list[Attempt]] = relationship(back_populates="session", order_by="Attempt.attempt_no")
+
+
+class Attempt(Base):
+    __tablename__ = "payment_attempts"
+    __table_args__ = (
+        UniqueConstraint("session_id", "attempt_no", name="uq_attempt_no"),
+        Index(
+            "uq_one_open_attempt",
+            "session_id",
+            unique=True,
+            sqlite_where=text(_OPEN_SQL),
+            postgresql_where=text(_OPEN_SQL),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("payment_sessions.id"))
+    attempt_no: Mapped[int]
+    order_number: Mapped[str] = mapped_column(String(32), unique=True)
+    provider_order_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    form_url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32), default=AttemptStatus.REGISTERING.value)
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    language: Mapped[str] = mapped_column(String(2))
+    page_view: Mapped[str] = mapped_column(String(8))
+    action_code: Mapped[str | None] = mapped_column(String(16))
+    masked_pan: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+    session: Mapped[PaymentSession] = relationship(back_populates="attempts")
+
+
+class OutboxMessage(Base):
+    """An Ecwid status to deliver, written in the same transaction as the state change that caused it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("payment_sessions.id"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | sent | failed
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class OperatorException(Base):
+    """Something a person must look at: never hidden, never silently pushed into Ecwid."""
+
+    __tablename__ = "operator_exceptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("payment_sessions.id"))
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("payment_attempts.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+
+class PaymentEvent(Base):
+    """Audit trail: what happened to a session, in order (ids and codes, never payloads or secrets)."""
+
+    __tablename__ = "payment_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("payment_sessions.id"), index=True)
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("payment_attempts.id"))
+    kind: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]

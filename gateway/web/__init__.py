@@ -1,0 +1,1 @@
+"""HTTP: blueprints for Ecwid (paymentUrl), the provider (return, callback), health; errors become HTTP in errors.py."""

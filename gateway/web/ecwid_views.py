@@ -1,0 +1,32 @@
+"""Ecwid's paymentUrl: the customer's browser POSTs the encrypted request here; we answer with a redirect to the
+bank page (or the store when already paid) or with one generic error page. Nothing from the request is logged."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, redirect, request
+from werkzeug.wrappers import Response
+
+from gateway.domain.money import CURRENCIES
+from gateway.ecwid.payment_request import parse_payment_request
+from gateway.services.start_payment import start_payment
+from gateway.web.wiring import context
+
+bp = Blueprint("ecwid", __name__)
+
+MOBILE_UA = re.compile(r"Mobi|Android|iPhone|iPad|iPod|Windows Phone", re.IGNORECASE)
+
+
+def page_view_for(user_agent: str | None) -> str:
+    return "MOBILE" if user_agent and MOBILE_UA.search(user_agent) else "DESKTOP"
+
+
+@bp.post("/ecwid/payment")
+def payment_url() -> Response:
+    ctx = context()
+    supported = frozenset(c for c in ctx.settings.provider_credentials if c in CURRENCIES)
+    form = {k: v for k, v in request.form.items() if k in ("enc_data", "data")}
+    payment_request = parse_payment_request(form, ctx.settings.ecwid_client_secrets, supported)
+    outcome = start_payment(ctx, payment_request, page_view=page_view_for(request.user_agent.string))
+    return redirect(outcome.redirect_url, code=303)

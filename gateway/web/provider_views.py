@@ -1,0 +1,30 @@
+"""The bank's side: the customer return (an unsigned hint) and server-to-server callbacks (GET and POST)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request
+from werkzeug.wrappers import Response
+
+from gateway.services.callbacks import handle_callback
+from gateway.services.customer_return import handle_return
+from gateway.services.messages import message
+from gateway.web.wiring import context
+
+bp = Blueprint("provider", __name__)
+
+
+@bp.get("/vpos/return")
+def customer_return() -> Response | tuple[str, int]:
+    outcome = handle_return(context(), request.args.get("orderId"), request.args.get("attempt"))
+    if outcome.redirect_url is None:
+        return render_template("processing.html", text=message("processing", outcome.lang), lang=outcome.lang), 202
+    return redirect(outcome.redirect_url, code=303)
+
+
+@bp.route("/vpos/callback", methods=["GET", "POST"])
+def callback() -> tuple[str, int]:
+    # The raw parameters, exactly as sent, are what the checksum covers: no parsing before verification.
+    params = request.form.to_dict() if request.method == "POST" else {}
+    params.update(request.args.to_dict())
+    handle_callback(context(), params)
+    return "OK", 200
