@@ -1,0 +1,1 @@
+"""Shared step definitions for every feature (one module, per house rule 9)."""

@@ -1,0 +1,101 @@
+"""Command line: ``python -m reports --cucumber PATH [--evidence PATH] [--target-json PATH] [--secret S]...
+[--secret-env VAR]... [--checklist PATH] --out DIR [--fail-on-no-go]``.
+
+Role: read the inputs, build the report, write the three files, print the verdict, its reasons and the paths.
+
+Exit codes: 0 report written (whatever the verdict); 1 NO-GO when ``--fail-on-no-go`` is given; 2 bad input
+or output (a ``ReportError``: its stable code and message on stderr, secrets redacted) or bad usage.
+A missing or empty Cucumber file is not an error: every item is then NOT RUN and the verdict NO-GO.
+Prefer ``--secret-env VAR`` over ``--secret S``: command lines are visible to other users of the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from reports.build import build_report, write_report
+from reports.checklist import load_checklist
+from reports.errors import ReportError, TargetError
+from reports.evidence import load_evidence
+from reports.model import Verdict
+from reports.redact import Redactor
+from reports.results import load_cucumber
+
+EXIT_NO_GO = 1
+EXIT_BAD_INPUT = 2
+
+
+def _load_target(path: Path | None) -> dict[str, object]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TargetError(f"{path}: cannot read the target JSON ({exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise TargetError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+    if not isinstance(data, dict):
+        raise TargetError(f"{path}: the target must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _secrets(values: tuple[str, ...], env_names: tuple[str, ...]) -> list[str]:
+    secrets = [value for value in values if value]
+    for name in env_names:
+        value = os.environ.get(name)
+        if value is None:
+            raise click.BadParameter(f"environment variable {name} is not set", param_hint="--secret-env")
+        if value:
+            secrets.append(value)
+    return secrets
+
+
+_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.command(name="reports", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--cucumber", "cucumber", type=_FILE, required=True, help="Cucumber JSON from pytest-bdd.")
+@click.option("--evidence", "evidence", type=_FILE, default=None, help="Evidence JSON-lines file.")
+@click.option("--target-json", "target_json", type=_FILE, default=None, help="JSON object: what was tested.")
+@click.option("--secret", "secret_values", multiple=True, help="A secret to redact (repeatable).")
+@click.option("--secret-env", "secret_envs", multiple=True, help="Name of an env var holding a secret.")
+@click.option("--checklist", "checklist_path", type=_FILE, default=None, help="Checklist markdown (default: packaged).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--fail-on-no-go", is_flag=True, help="Exit 1 when the verdict is NO-GO.")
+def main(
+    cucumber: Path,
+    evidence: Path | None,
+    target_json: Path | None,
+    secret_values: tuple[str, ...],
+    secret_envs: tuple[str, ...],
+    checklist_path: Path | None,
+    out_dir: Path,
+    fail_on_no_go: bool,
+) -> None:
+    """Build the TEST-to-REAL readiness report (HTML, JSON, JUnit XML) from a feature run."""
+    secrets = _secrets(secret_values, secret_envs)
+    redactor = Redactor(secrets)
+    try:
+        checklist = load_checklist(checklist_path)
+        if not cucumber.exists():
+            click.echo(f"warning: {cucumber} does not exist: no scenario results, every item NOT RUN", err=True)
+        results = load_cucumber(cucumber)
+        records = load_evidence(evidence) if evidence is not None else ()
+        report = build_report(checklist, results, target=_load_target(target_json), evidence=records, secrets=secrets)
+        paths = write_report(report, out_dir)
+    except ReportError as exc:
+        click.echo(f"error [{exc.code}]: {redactor.text(exc.message)}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+    click.echo(f"verdict: {report.verdict.value}")
+    for reason in report.reasons:
+        click.echo(f"  - {reason}")
+    for key in ("html", "json", "junit"):
+        click.echo(f"{key}: {paths[key]}")
+    if fail_on_no_go and report.verdict is Verdict.NO_GO:
+        sys.exit(EXIT_NO_GO)

@@ -1,0 +1,90 @@
+"""The typed readiness report: what the builder produces and the renderers consume.
+
+Role: plain frozen dataclasses, no behaviour beyond small derived views. Everything in a ``Report`` is already
+redacted (see ``reports.redact``) and ordered: items in checklist order, every checklist item present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from reports.evidence import Evidence
+from reports.results import Status, StepResult
+
+
+class ItemStatus(StrEnum):
+    """Result of one checklist item. NOT RUN is never PASS."""
+
+    PASS = "PASS"  # noqa: S105 - a status, not a password
+    FAIL = "FAIL"
+    NOT_RUN = "NOT RUN"
+
+
+class Verdict(StrEnum):
+    GO = "GO"
+    NO_GO = "NO-GO"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportScenario:
+    """A scenario as shown under an item: its result plus the evidence recorded for it."""
+
+    feature: str
+    name: str
+    tags: tuple[str, ...]
+    status: Status
+    duration_s: float
+    error: str | None
+    steps: tuple[StepResult, ...]
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """One checklist item with its status, the reason for it and the scenarios tagged with its id."""
+
+    id: str
+    title: str
+    blocking: bool
+    status: ItemStatus
+    reason: str
+    scenarios: tuple[ReportScenario, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnmappedScenario:
+    """A scenario tagged with an item id that is not in the checklist (a typo must not hide)."""
+
+    feature: str
+    name: str
+    status: Status
+    unknown_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    passed: int
+    failed: int
+    not_run: int
+    blocking_not_passed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The whole readiness report. ``target`` is JSON-compatible data describing what was tested."""
+
+    verdict: Verdict
+    generated_at: datetime
+    target: Mapping[str, object]
+    summary: Summary
+    reasons: tuple[str, ...]
+    items: tuple[ItemResult, ...]
+    unmapped: tuple[UnmappedScenario, ...] = ()
+
+    @property
+    def generated_at_iso(self) -> str:
+        """``generated_at`` as ISO-8601 UTC with a ``Z`` suffix, e.g. ``2025-01-31T12:00:00Z``."""
+        return self.generated_at.isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,167 @@
+"""``python -m reports``: exit codes, printed verdict and paths, clear errors on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reports.checklist import load_checklist
+from reports.cli import main
+
+SECRET = "hunter2-secret"
+
+
+def scenario(name: str, status: str, tag: str) -> dict[str, Any]:
+    result: dict[str, Any] = {"status": status, "duration": 1_000_000}
+    if status == "failed":
+        result["error_message"] = f"E   AssertionError: refused {SECRET}"
+    return {
+        "keyword": "Scenario",
+        "id": "test_x",
+        "name": name,
+        "line": 3,
+        "description": "",
+        "tags": [{"name": tag, "line": 2}],
+        "type": "scenario",
+        "steps": [{"keyword": "Given", "name": "a cart", "line": 4, "match": {"location": ""}, "result": result}],
+    }
+
+
+def cucumber(tmp_path: Path, *scenarios: dict[str, Any]) -> Path:
+    path = tmp_path / "cucumber.json"
+    feature = {"keyword": "Feature", "uri": "f.feature", "name": "Payments", "tags": [], "elements": list(scenarios)}
+    path.write_text(json.dumps([feature]), encoding="utf-8")
+    return path
+
+
+def all_passing(tmp_path: Path) -> Path:
+    return cucumber(tmp_path, *(scenario(f"s{item.id}", "passed", item.id) for item in load_checklist()))
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def test_go_prints_the_verdict_and_the_three_paths_and_exits_0(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+
+    result = invoke("--cucumber", str(all_passing(tmp_path)), "--out", str(out), "--fail-on-no-go")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "verdict: GO",
+        f"html: {out / 'readiness.html'}",
+        f"json: {out / 'readiness.json'}",
+        f"junit: {out / 'readiness-junit.xml'}",
+    ]
+    assert json.loads((out / "readiness.json").read_text(encoding="utf-8"))["verdict"] == "GO"
+
+
+def test_no_go_exits_0_by_default(tmp_path: Path) -> None:
+    path = cucumber(tmp_path, scenario("Declined", "failed", "RC-05"))
+
+    result = invoke("--cucumber", str(path), "--out", str(tmp_path / "out"))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("verdict: NO-GO\n  - RC-05 (blocking) FAIL")
+
+
+def test_no_go_exits_1_with_fail_on_no_go(tmp_path: Path) -> None:
+    path = cucumber(tmp_path, scenario("Declined", "failed", "RC-05"))
+
+    result = invoke("--cucumber", str(path), "--out", str(tmp_path / "out"), "--fail-on-no-go")
+
+    assert result.exit_code == 1
+
+
+def test_missing_cucumber_file_still_writes_a_no_go_report_with_a_warning(tmp_path: Path) -> None:
+    result = invoke("--cucumber", str(tmp_path / "absent.json"), "--out", str(tmp_path / "out"))
+
+    assert result.exit_code == 0
+    assert "does not exist" in result.stderr
+    data = json.loads((tmp_path / "out" / "readiness.json").read_text(encoding="utf-8"))
+    assert {item["status"] for item in data["items"]} == {"NOT RUN"}
+
+
+def test_target_evidence_and_secrets_end_up_in_the_report_redacted(tmp_path: Path) -> None:
+    target = tmp_path / "target.json"
+    target.write_text(json.dumps({"name": "simulator", "gateway_url": f"http://gw/?k={SECRET}"}), encoding="utf-8")
+    evidence = tmp_path / "evidence.jsonl"
+    evidence.write_text(
+        json.dumps({"feature": "Payments", "scenario": "Declined", "kind": "note", "label": "n", "text": SECRET})
+        + "\n",
+        encoding="utf-8",
+    )
+    path = cucumber(tmp_path, scenario("Declined", "failed", "RC-05"))
+    out = tmp_path / "out"
+
+    result = invoke(
+        "--cucumber", str(path), "--evidence", str(evidence), "--target-json", str(target),
+        "--secret", SECRET, "--out", str(out),
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "readiness.json").read_text(encoding="utf-8"))
+    assert data["target"] == {"name": "simulator", "gateway_url": "http://gw/?k=***"}
+    rc05 = next(item for item in data["items"] if item["id"] == "RC-05")
+    assert rc05["scenarios"][0]["evidence"][0]["text"] == "***"
+    for name in ("readiness.json", "readiness.html", "readiness-junit.xml"):
+        assert SECRET not in (out / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "option", "code"),
+    [
+        ("cucumber.json", "{broken", "--cucumber", "results_invalid"),
+        ("cucumber.json", '{"not": "a list"}', "--cucumber", "results_invalid"),
+        ("evidence.jsonl", '{"feature": "F"}\n', "--evidence", "evidence_invalid"),
+        ("target.json", "[1, 2]", "--target-json", "target_invalid"),
+        ("target.json", "{oops", "--target-json", "target_invalid"),
+        ("checklist.md", "# no table", "--checklist", "checklist_invalid"),
+    ],
+)
+def test_bad_input_is_a_clear_error_with_its_code_and_exit_2(
+    tmp_path: Path, filename: str, content: str, option: str, code: str
+) -> None:
+    bad = tmp_path / filename
+    bad.write_text(content, encoding="utf-8")
+    args = ["--cucumber", str(bad if option == "--cucumber" else all_passing(tmp_path)), "--out", str(tmp_path / "o")]
+    if option != "--cucumber":
+        args += [option, str(bad)]
+
+    result = invoke(*args)
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error [{code}]: {bad}")
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o" / "readiness.json").exists()
+
+
+def test_error_messages_are_redacted(tmp_path: Path) -> None:
+    secret_dir = tmp_path / SECRET
+    secret_dir.mkdir()
+    bad = secret_dir / "cucumber.json"
+    bad.write_text("{broken", encoding="utf-8")
+
+    result = invoke("--cucumber", str(bad), "--secret", SECRET, "--out", str(tmp_path / "o"))
+
+    assert result.exit_code == 2
+    assert SECRET not in result.stderr
+    assert "***" in result.stderr
+
+
+def test_missing_required_options_exit_2() -> None:
+    assert invoke().exit_code == 2
+
+
+def test_unset_secret_env_var_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REPORTS_NO_SUCH_VAR", raising=False)
+
+    result = invoke("--cucumber", str(all_passing(tmp_path)), "--secret-env", "REPORTS_NO_SUCH_VAR", "--out", "x")
+
+    assert result.exit_code == 2
+    assert "REPORTS_NO_SUCH_VAR is not set" in result.stderr
