@@ -18,6 +18,7 @@ from gateway.provider.port import Registered, Registration
 from gateway.settings import ProviderCredentials
 
 FORCE_3DS2 = json.dumps({"FORCE_3DS2": "true"})
+STATUS_CARRYING_CODES = frozenset({"2"})
 
 
 class RbsProvider:
@@ -48,7 +49,13 @@ class RbsProvider:
         return Registered(provider_order_id=order_id, form_url=form_url)
 
     def get_status(self, provider_order_id: str, currency: str, language: str = "en") -> ProviderStatus:
-        body = self._call("getOrderStatusExtended.do", {"orderId": provider_order_id, "language": language}, currency)
+        # errorCode 2 ("declined by payment credentials") still carries the order's status of record.
+        body = self._call(
+            "getOrderStatusExtended.do",
+            {"orderId": provider_order_id, "language": language},
+            currency,
+            status_codes=STATUS_CARRYING_CODES,
+        )
         try:
             order_status = int(body["orderStatus"])
         except (KeyError, TypeError, ValueError) as exc:
@@ -65,7 +72,9 @@ class RbsProvider:
             masked_pan=str(card.get("maskedPan")) if card and card.get("maskedPan") else None,
         )
 
-    def _call(self, method: str, params: dict[str, str], currency: str) -> dict[str, Any]:
+    def _call(
+        self, method: str, params: dict[str, str], currency: str, *, status_codes: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
         creds = self._credentials.get(currency)
         if creds is None:
             raise ConfigurationError(f"no provider credentials for {currency}")
@@ -85,7 +94,7 @@ class RbsProvider:
         if not isinstance(body, dict):
             raise ProviderUnavailable(f"{method} answered a non-object")
         error_code = str(body.get("errorCode", "0")).strip() or "0"
-        if error_code != "0":
+        if error_code != "0" and not (error_code in status_codes and "orderStatus" in body):
             message = str(body.get("errorMessage", ""))[:200]
             if error_code == "7":
                 raise ProviderUnavailable(f"{method} system error: {message}")

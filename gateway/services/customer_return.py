@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
-from gateway.domain.errors import ProviderError, UnknownPayment
+from gateway.domain.errors import ProviderUnavailable, UnknownPayment
 from gateway.domain.states import AttemptStatus
 from gateway.services.confirm import confirm_attempt
 from gateway.services.context import GatewayContext
@@ -46,7 +46,7 @@ def handle_return(ctx: GatewayContext, provider_order_id: str | None, attempt_hi
         lang, current_status = attempt.session.lang, attempt.session.ecwid_status
     try:
         status = ctx.provider.get_status(provider_order_id, currency, language)
-    except ProviderError as exc:
+    except ProviderUnavailable as exc:
         # No status of record yet: keep the customer on a self-refreshing page rather than guess.
         log.warning("return_status_unavailable attempt_id=%s error=%s", attempt_id, exc)
         return ReturnOutcome(None, lang, current_status)
