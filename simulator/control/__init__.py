@@ -1,0 +1,1 @@
+"""Scenario control: control API, virtual clock, request journal."""

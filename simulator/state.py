@@ -1,0 +1,66 @@
+"""The simulator's whole in-memory world, created by ``create_app`` and kept in ``app.extensions["simulator"]``.
+
+One ``SimulatorState`` per app: configuration (replaceable with ``reconfigure``), virtual clock, journal, the
+bank's and Ecwid's order books and the callback dispatcher. Each part has its own lock; the state object only
+swaps the configuration under its lock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Any, cast
+
+import httpx
+from flask import current_app
+
+from simulator.config import SimulatorConfig
+from simulator.control.clock import VirtualClock
+from simulator.control.journal import Journal
+from simulator.ecwid.orders import EcwidOrderBook
+from simulator.vpos.callbacks import CallbackDispatcher
+from simulator.vpos.orders import BankOrderBook
+
+EXTENSION_KEY = "simulator"
+
+
+class SimulatorState:
+    """Everything the simulator remembers; safe to use from the threaded server's request threads."""
+
+    def __init__(self, config: SimulatorConfig, *, http_transport: httpx.BaseTransport | None = None) -> None:
+        self._lock = threading.Lock()
+        self._config = config
+        self.clock = VirtualClock()
+        self.journal = Journal(self.clock)
+        self.bank = BankOrderBook()
+        self.ecwid = EcwidOrderBook()
+        self.callbacks = CallbackDispatcher(journal=self.journal, config=lambda: self.config, transport=http_transport)
+
+    @property
+    def config(self) -> SimulatorConfig:
+        with self._lock:
+            return self._config
+
+    def reconfigure(self, **changes: Any) -> SimulatorConfig:
+        """Replace configuration fields (e.g. ``payment_url``, ``public_url`` once ports are known).
+
+        Accepts the field names of ``SimulatorConfig``; validation is the dataclass's own (ValueError/TypeError).
+        Takes effect for every request that starts afterwards.
+        """
+        with self._lock:
+            self._config = dataclasses.replace(self._config, **changes)
+            return self._config
+
+    def reset(self) -> None:
+        """Forget all orders, bank orders and journal entries; callback settings and the clock go back to
+        their defaults. The configuration is kept."""
+        self.bank.clear()
+        self.ecwid.clear()
+        self.journal.clear()
+        self.callbacks.reset()
+        self.clock.reset()
+
+
+def current_state() -> SimulatorState:
+    """The state of the app handling the current request."""
+    return cast(SimulatorState, current_app.extensions[EXTENSION_KEY])

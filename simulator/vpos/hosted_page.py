@@ -1,0 +1,137 @@
+"""The bank's hosted card page (the ``formUrl``): ``/payment/merchants/sim/payment_{lang}.html?mdOrder=...``.
+
+GET shows the order and the card form (desktop or mobile layout per the order's ``pageView``); POST to the same
+URL (or to ``/payment/merchants/sim/pay``) pays through ``vpos.payment`` and redirects 302 to the merchant;
+``/payment/merchants/sim/cancel?mdOrder=...`` returns without paying. HTML ids: ``pan``, ``expiry``,
+``cardholder``, ``cvc``, ``pay``, ``cancel``; ``data-testid`` ``order-number``, ``amount``, ``message``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from simulator.config import KNOWN_CURRENCIES
+from simulator.errors import NotFound
+from simulator.state import current_state
+from simulator.vpos.cards import ACTION_SESSION_EXPIRED
+from simulator.vpos.orders import BankOrder
+from simulator.vpos.payment import CardInput, CardInputError, cancel_payment, expire_if_due, submit_payment
+from simulator.vpos.register import LANGUAGES
+from simulator.vpos.texts import TEXTS
+from simulator.web import client_ip, note
+
+bp = Blueprint("vpos_page", __name__, url_prefix="/payment/merchants/sim")
+
+PageResponse = WerkzeugResponse | tuple[str, int] | str
+
+
+def format_minor(amount: int, currency_numeric: str) -> str:
+    """1500000, "051" -> "15 000.00 AMD" (integer arithmetic, no floats)."""
+    major, minor = divmod(amount, 100)
+    return f"{major:,}.{minor:02d}".replace(",", "\u00a0") + f" {KNOWN_CURRENCIES.get(currency_numeric, '')}"
+
+
+def _message(lang: str, key: str, status: int, order: BankOrder | None = None, link: str | None = None) -> PageResponse:
+    page_view = order.page_view if order else "DESKTOP"
+    html = render_template(
+        "vpos/message.html",
+        t=TEXTS[lang],
+        lang=lang,
+        message=TEXTS[lang][key],
+        message_key=key,
+        page_view=page_view,
+        return_link=link,
+    )
+    return html, status
+
+
+def _form(lang: str, order: BankOrder, error_field: str | None = None, status: int = 200) -> PageResponse:
+    html = render_template(
+        "vpos/payment.html",
+        t=TEXTS[lang],
+        lang=lang,
+        order=order,
+        amount=format_minor(order.amount, order.currency),
+        page_view=order.page_view,
+        action=url_for("vpos_page.payment_page", lang=lang, mdOrder=order.md_order),
+        cancel_url=url_for("vpos_page.cancel", mdOrder=order.md_order),
+        error=TEXTS[lang][f"error_{error_field}"] if error_field else None,
+        form=request.form if error_field else {},
+    )
+    return html, status
+
+
+def _order_or_404(lang: str, md_order: str) -> BankOrder | PageResponse:
+    state = current_state()
+    order = state.bank.get(md_order) if md_order else None
+    if order is None:
+        return _message(lang, "not_found", 404)
+    expire_if_due(state, md_order)
+    return order
+
+
+@bp.route("/payment_<lang>.html", methods=["GET", "POST"])
+def payment_page(lang: str) -> PageResponse:
+    if lang not in LANGUAGES:
+        abort(404)
+    md_order = request.args.get("mdOrder") or request.form.get("mdOrder", "")
+    if request.method == "POST":
+        return _pay(lang, md_order)
+    note("payment page", f"mdOrder={md_order}")
+    found = _order_or_404(lang, md_order)
+    if not isinstance(found, BankOrder):
+        return found
+    if found.is_final:
+        key = "session_expired" if found.action_code == ACTION_SESSION_EXPIRED else "already_processed"
+        return _message(lang, key, 200, found, cancel_payment(current_state(), md_order))
+    return _form(lang, found)
+
+
+@bp.route("/pay", methods=["POST"])
+def pay() -> PageResponse:
+    lang = request.form.get("lang", "en")
+    return _pay(lang if lang in LANGUAGES else "en", request.form.get("mdOrder", ""))
+
+
+def _pay(lang: str, md_order: str) -> PageResponse:
+    note("pay", f"mdOrder={md_order}")
+    state = current_state()
+    found = state.bank.get(md_order) if md_order else None
+    if found is None:
+        return _message(lang, "not_found", 404)
+    card = CardInput(
+        pan=request.form.get("pan", ""),
+        expiry=request.form.get("expiry", ""),
+        cardholder=request.form.get("cardholder", ""),
+        cvc=request.form.get("cvc", ""),
+    )
+    try:
+        result = submit_payment(state, md_order, card, ip=client_ip(), require_cvc=True)
+    except CardInputError as exc:
+        return _form(lang, found, exc.field, 400)
+    except NotFound:
+        return _message(lang, "not_found", 404)
+    if result.already_processed:
+        note("pay", f"mdOrder={md_order} -> already processed")
+        expired = result.order.action_code == ACTION_SESSION_EXPIRED
+        key = "session_expired" if expired else "already_processed"
+        return _message(lang, key, 409, result.order, result.redirect_url)
+    callback = result.callback.outcome if result.callback else "none"
+    note(
+        "pay",
+        f"mdOrder={md_order} -> orderStatus {result.order.order_status} actionCode {result.order.action_code} "
+        f"callback {callback}",
+    )
+    return redirect(result.redirect_url, code=302)
+
+
+@bp.route("/cancel", methods=["GET", "POST"])
+def cancel() -> PageResponse:
+    md_order = request.values.get("mdOrder", "")
+    note("cancel", f"mdOrder={md_order}")
+    try:
+        target = cancel_payment(current_state(), md_order)
+    except NotFound:
+        return _message("en", "not_found", 404)
+    return redirect(target, code=302)
