@@ -212,43 +212,37 @@ def _register(ctx: GatewayContext, attempt_id: int) -> StartOutcome:
     try:
         registered = ctx.provider.register(registration)
     except ProviderError as exc:
-        with ctx.db.session() as session, session.begin():
-            session.execute(
-                update(Attempt)
-                .where(Attempt.id == attempt_id, Attempt.status == AttemptStatus.REGISTERING.value)
-                .values(status=AttemptStatus.REGISTER_FAILED.value, updated_at=ctx.clock.now())
-            )
-            record_event(
-                session,
-                payment_session.id,
-                "register_failed",
-                ctx.clock.now(),
-                attempt_id=attempt_id,
-                detail=f"{exc.code}: {exc}",
-            )
+        _leave_registering(
+            ctx, attempt_id, payment_session.id, AttemptStatus.REGISTER_FAILED, detail=f"{exc.code}: {exc}"
+        )
         log.warning("register_failed attempt=%s error=%s", registration.order_number, exc)
         raise RegistrationFailed(return_url, lang, exc) from exc
+    _leave_registering(
+        ctx,
+        attempt_id,
+        payment_session.id,
+        AttemptStatus.REGISTERED,
+        detail=f"orderNumber={registration.order_number} mdOrder={registered.provider_order_id}",
+        provider_order_id=registered.provider_order_id,
+        form_url=registered.form_url,
+    )
+    log.info("attempt_registered attempt=%s", registration.order_number)
+    return StartOutcome(registered.form_url, registration.order_number, reused=False)
+
+
+def _leave_registering(
+    ctx: GatewayContext, attempt_id: int, session_id: int, target: AttemptStatus, *, detail: str, **values: str
+) -> None:
+    """Compare-and-set out of ``registering`` with an audit event, in one transaction."""
+    now = ctx.clock.now()
     with ctx.db.session() as session, session.begin():
         session.execute(
             update(Attempt)
             .where(Attempt.id == attempt_id, Attempt.status == AttemptStatus.REGISTERING.value)
-            .values(
-                status=AttemptStatus.REGISTERED.value,
-                provider_order_id=registered.provider_order_id,
-                form_url=registered.form_url,
-                updated_at=ctx.clock.now(),
-            )
+            .values(status=target.value, updated_at=now, **values)
         )
-        record_event(
-            session,
-            payment_session.id,
-            "attempt:registered",
-            ctx.clock.now(),
-            attempt_id=attempt_id,
-            detail=f"orderNumber={registration.order_number} mdOrder={registered.provider_order_id}",
-        )
-    log.info("attempt_registered attempt=%s", registration.order_number)
-    return StartOutcome(registered.form_url, registration.order_number, reused=False)
+        event = "register_failed" if target is AttemptStatus.REGISTER_FAILED else f"attempt:{target.value}"
+        record_event(session, session_id, event, now, attempt_id=attempt_id, detail=detail)
 
 
 def _gateway_return_url(ctx: GatewayContext, order_number: str) -> str:
