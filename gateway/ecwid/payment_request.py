@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 from pydantic import SecretStr as PydanticSecret
 
 from gateway.domain.errors import InvalidPaymentRequest
@@ -28,7 +28,7 @@ class _Order(BaseModel):
     id: str = Field(min_length=1, max_length=256)
     internalId: int | None = None
     referenceTransactionId: str = Field(min_length=1, max_length=256)
-    total: float | int
+    total: StrictFloat | StrictInt  # a JSON number: lax mode would read true as 1 and "15000" as 15000
     email: str | None = None
 
 

@@ -91,6 +91,19 @@ def confirm_attempt(ctx: GatewayContext, attempt_id: int, status: ProviderStatus
                     attempt_id=attempt.id,
                     detail=f"{attempt.status}->{target.value} ({source})",
                 )
+                if target in (AttemptStatus.PAID, AttemptStatus.AUTHORIZED) and (
+                    AttemptStatus(attempt.status) not in SETTLED_PAID_STATES
+                ):
+                    # The bank took money on an attempt we already closed (declined/expired/cancelled): never lose it.
+                    raise_exception(
+                        session,
+                        "payment_on_closed_attempt",
+                        f"bank reports {target.value} for attempt {attempt.order_number} in state {attempt.status}",
+                        now,
+                        session_id=attempt.session_id,
+                        attempt_id=attempt.id,
+                    )
+                    log.warning("operator_exception code=payment_on_closed_attempt attempt=%s", attempt.order_number)
             return _current(session, attempt, changed=False)
         session.refresh(attempt)
         record_event(

@@ -1,0 +1,207 @@
+"""The pure payment domain: the transition table, the Ecwid status projection, the one "paid" decision, Money."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from itertools import pairwise
+
+import pytest
+
+from gateway.domain.confirmation import Decision, ProviderStatus, decide
+from gateway.domain.money import CURRENCIES, Money, MoneyError
+from gateway.domain.states import (
+    OPEN_STATES,
+    TRANSITIONS,
+    AttemptStatus,
+    EcwidStatus,
+    allowed_sources,
+    can_transition,
+    is_final,
+    project_ecwid_status,
+)
+
+S = AttemptStatus
+FINAL = [S.REGISTER_FAILED, S.DECLINED, S.EXPIRED, S.CANCELLED, S.REVERSED, S.REFUNDED]
+
+# --- transitions --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", FINAL)
+def test_final_states_never_change_again(status: AttemptStatus) -> None:
+    assert is_final(status)
+    assert all(not can_transition(status, target) for target in AttemptStatus)
+
+
+@pytest.mark.parametrize("target", [S.DECLINED, S.EXPIRED, S.AUTHENTICATING, S.REGISTERED, S.REGISTERING])
+def test_paid_never_goes_back(target: AttemptStatus) -> None:
+    assert not can_transition(S.PAID, target)
+    assert S.PAID not in allowed_sources(target)
+
+
+def test_paid_only_moves_on_to_refund_or_reversal() -> None:
+    assert TRANSITIONS[S.PAID] == {S.PARTIALLY_REFUNDED, S.REFUNDED, S.REVERSED}
+
+
+def test_the_lifecycle_of_architecture_md_is_allowed() -> None:
+    path = [S.REGISTERING, S.REGISTERED, S.AUTHENTICATING, S.AUTHORIZED, S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED]
+    assert all(can_transition(a, b) for a, b in pairwise(path))
+    assert can_transition(S.REGISTERED, S.PAID)
+    assert can_transition(S.AUTHORIZED, S.CANCELLED)
+    assert can_transition(S.PARTIALLY_REFUNDED, S.PARTIALLY_REFUNDED)  # a second partial refund
+
+
+def test_allowed_sources_is_the_inverse_of_the_table() -> None:
+    assert allowed_sources(S.PAID) == {S.REGISTERED, S.AUTHENTICATING, S.AUTHORIZED}
+    assert allowed_sources(S.DECLINED) == {S.REGISTERED, S.AUTHENTICATING}
+    assert allowed_sources(S.REGISTERED) == {S.REGISTERING}
+    assert allowed_sources(S.REGISTERING) == frozenset()
+    for target in AttemptStatus:
+        for source in allowed_sources(target):
+            assert can_transition(source, target)
+
+
+def test_open_states_are_the_ones_a_customer_can_still_pay() -> None:
+    assert {S.REGISTERING, S.REGISTERED, S.AUTHENTICATING} == OPEN_STATES
+
+
+# --- projection to Ecwid ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([], EcwidStatus.INCOMPLETE),
+        ([S.REGISTERED], EcwidStatus.INCOMPLETE),
+        ([S.DECLINED], EcwidStatus.INCOMPLETE),
+        ([S.EXPIRED], EcwidStatus.INCOMPLETE),
+        ([S.REGISTER_FAILED], EcwidStatus.INCOMPLETE),
+        ([S.AUTHENTICATING], EcwidStatus.AWAITING_PAYMENT),
+        ([S.AUTHORIZED], EcwidStatus.AWAITING_PAYMENT),
+        ([S.PAID], EcwidStatus.PAID),
+        ([S.PAID, S.DECLINED], EcwidStatus.PAID),  # a later attempt's decline must not hide a payment
+        ([S.DECLINED, S.PAID], EcwidStatus.PAID),
+        ([S.PAID, S.EXPIRED, S.REGISTERED], EcwidStatus.PAID),
+        ([S.DECLINED, S.AUTHENTICATING], EcwidStatus.AWAITING_PAYMENT),
+        ([S.AUTHENTICATING, S.DECLINED], EcwidStatus.INCOMPLETE),  # the latest attempt speaks
+        ([S.CANCELLED], EcwidStatus.CANCELLED),
+        ([S.REVERSED], EcwidStatus.CANCELLED),
+        ([S.REFUNDED], EcwidStatus.REFUNDED),
+        ([S.PARTIALLY_REFUNDED], EcwidStatus.PARTIALLY_REFUNDED),
+    ],
+)
+def test_ecwid_status_projection(statuses: list[AttemptStatus], expected: EcwidStatus) -> None:
+    assert project_ecwid_status(statuses) is expected
+
+
+# --- the paid decision --------------------------------------------------------------------------------------------
+
+AMD = CURRENCIES["AMD"][0]
+
+
+def status(
+    order_status: int, *, action: str = "0", amount: int | None = 1500000, currency: str | None = AMD
+) -> ProviderStatus:
+    return ProviderStatus(order_status=order_status, action_code=action, amount_minor=amount, currency_numeric=currency)
+
+
+def decided(provider_status: ProviderStatus) -> Decision:
+    return decide(provider_status, amount_minor=1500000, currency_numeric=AMD)
+
+
+def test_deposited_with_the_registered_amount_is_paid() -> None:
+    assert decided(status(2)) == Decision(S.PAID)
+
+
+def test_held_with_the_registered_amount_is_authorized() -> None:
+    assert decided(status(1)) == Decision(S.AUTHORIZED)
+
+
+@pytest.mark.parametrize(
+    "provider_status",
+    [
+        status(2, amount=1499999),
+        status(2, amount=150000000),
+        status(2, amount=None),
+        status(2, currency="840"),
+        status(2, currency=None),
+        status(1, amount=1),
+    ],
+    ids=["less", "more", "no-amount", "other-currency", "no-currency", "held-less"],
+)
+def test_amount_or_currency_mismatch_is_an_exception_never_paid(provider_status: ProviderStatus) -> None:
+    decision = decided(provider_status)
+    assert decision.target is None
+    assert decision.exception_code == "amount_mismatch"
+    assert "1500000" in decision.detail
+
+
+@pytest.mark.parametrize("action", ["-2007", "1001"])
+def test_decline_by_timeout_is_expired(action: str) -> None:
+    assert decided(status(6, action=action)) == Decision(S.EXPIRED)
+
+
+@pytest.mark.parametrize("action", ["116", "101", "-2006", "100", ""])
+def test_other_declines_are_declined(action: str) -> None:
+    assert decided(status(6, action=action)) == Decision(S.DECLINED)
+
+
+def test_registered_not_paid_changes_nothing() -> None:
+    assert decided(status(0, action="-100")) == Decision(None)
+
+
+def test_three_d_secure_in_progress_is_authenticating() -> None:
+    assert decided(status(5)).target is S.AUTHENTICATING
+
+
+def test_a_declined_status_does_not_need_a_matching_amount() -> None:
+    assert decided(status(6, action="116", amount=None, currency=None)).target is S.DECLINED
+
+
+def test_unknown_order_status_is_an_exception() -> None:
+    decision = decided(status(9))
+    assert (decision.target, decision.exception_code) == (None, "unknown_order_status")
+
+
+# --- money --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "minor"),
+    [
+        (2014.97, "USD", 201497),
+        (15000.0, "AMD", 1500000),
+        (15000, "AMD", 1500000),
+        ("0.01", "EUR", 1),
+        (Decimal("19.90"), "RUB", 1990),
+        (1e3, "USD", 100000),
+    ],
+)
+def test_money_from_major_is_exact(value: float | int | str | Decimal, currency: str, minor: int) -> None:
+    money = Money.from_major(value, currency)
+    assert (money.minor, money.currency) == (minor, currency)
+
+
+def test_money_knows_numeric_currency_and_major_units() -> None:
+    money = Money.from_major(2014.97, "USD")
+    assert money.numeric_currency == "840"
+    assert money.major == Decimal("2014.97")
+    assert Money.from_major(15000.0, "AMD").numeric_currency == "051"
+
+
+@pytest.mark.parametrize(
+    ("value", "currency"),
+    [
+        (0.001, "AMD"),
+        (15000.001, "AMD"),
+        (True, "AMD"),
+        (False, "AMD"),
+        (float("nan"), "USD"),
+        (float("inf"), "USD"),
+        ("abc", "USD"),
+        (10, "GBP"),
+        (10, "amd"),
+    ],
+)
+def test_money_from_major_refuses_what_cannot_be_exact(value: object, currency: str) -> None:
+    with pytest.raises(MoneyError):
+        Money.from_major(value, currency)  # type: ignore[arg-type]

@@ -1,0 +1,147 @@
+"""Settings from the environment (REAL is never a default; errors never show secret values) and the token box
+that keeps Ecwid tokens encrypted at rest."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cryptography.fernet import Fernet
+
+from gateway.domain.errors import ConfigurationError
+from gateway.services.tokens import TokenBox
+from gateway.settings import DEFAULT_PROVIDER_URLS, ProviderMode, Settings
+
+CLIENT_SECRET_VALUE = "ecwid-client-secret-value-XYZ123"
+PASSWORD_VALUE = "bank-password-value-QWE987"
+CALLBACK_KEY_VALUE = "callback-key-value-ASD456"
+TOKEN_KEY_VALUE = Fernet.generate_key().decode()
+SECRETS = (CLIENT_SECRET_VALUE, PASSWORD_VALUE, CALLBACK_KEY_VALUE, TOKEN_KEY_VALUE)
+
+
+def environ(**overrides: str | None) -> dict[str, str]:
+    env = {
+        "VPOSLAB_PUBLIC_URL": "https://gw.example/",
+        "VPOSLAB_ECWID_CLIENT_SECRETS": json.dumps({"1003": CLIENT_SECRET_VALUE}),
+        "VPOSLAB_PROVIDER_MODE": "TEST",
+        "VPOSLAB_PROVIDER_CREDENTIALS": json.dumps({"AMD": {"user_name": "lab_api", "password": PASSWORD_VALUE}}),
+        "VPOSLAB_TOKEN_KEY": TOKEN_KEY_VALUE,
+        "VPOSLAB_CALLBACK_KEY": CALLBACK_KEY_VALUE,
+    }
+    for name, value in overrides.items():
+        key = "VPOSLAB_" + name
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def configuration_error(env: dict[str, str]) -> ConfigurationError:
+    with pytest.raises(ConfigurationError) as info:
+        Settings.from_env(env)
+    exc = info.value
+    assert exc.code == "configuration_error"
+    for secret in SECRETS:
+        assert secret not in str(exc)
+        assert secret not in repr(exc)
+    return exc
+
+
+def test_complete_environment_gives_typed_settings() -> None:
+    settings = Settings.from_env(environ())
+    assert settings.provider_mode is ProviderMode.TEST
+    assert settings.public_url == "https://gw.example"  # trailing slash dropped
+    assert settings.provider_url == DEFAULT_PROVIDER_URLS["TEST"]
+    assert settings.ecwid_client_secrets[1003].get_secret_value() == CLIENT_SECRET_VALUE
+    assert settings.provider_credentials["AMD"].password.get_secret_value() == PASSWORD_VALUE
+    assert set(settings.secret_values) == set(SECRETS)
+    for secret in SECRETS:
+        assert secret not in repr(settings)
+
+
+def test_optional_values_are_read_and_typed() -> None:
+    settings = Settings.from_env(
+        environ(
+            PROVIDER_BASE_URL="http://127.0.0.1:9000/payment/rest",
+            ECWID_MAX_ATTEMPTS="3",
+            SEND_DYNAMIC_CALLBACK_URL="false",
+            DATABASE_URL="sqlite:///x.sqlite3",
+        )
+    )
+    assert settings.provider_url == "http://127.0.0.1:9000/payment/rest/"
+    assert settings.ecwid_max_attempts == 3
+    assert settings.send_dynamic_callback_url is False
+    assert settings.database_url == "sqlite:///x.sqlite3"
+
+
+@pytest.mark.parametrize("mode", [None, ""], ids=["unset", "empty"])
+def test_missing_provider_mode_is_an_error_never_a_default(mode: str | None) -> None:
+    exc = configuration_error(environ(PROVIDER_MODE=mode))
+    assert "VPOSLAB_PROVIDER_MODE" in str(exc)
+
+
+def test_unknown_provider_mode_is_an_error() -> None:
+    assert "provider_mode" in str(configuration_error(environ(PROVIDER_MODE="LIVE")))
+
+
+def test_real_mode_must_be_chosen_explicitly_and_then_points_at_real() -> None:
+    assert Settings.from_env(environ(PROVIDER_MODE="REAL")).provider_url == DEFAULT_PROVIDER_URLS["REAL"]
+
+
+@pytest.mark.parametrize("name", ["ECWID_CLIENT_SECRETS", "PROVIDER_CREDENTIALS"])
+def test_broken_json_is_an_error_without_the_value(name: str) -> None:
+    broken = '{"1003": "' + (CLIENT_SECRET_VALUE if name == "ECWID_CLIENT_SECRETS" else PASSWORD_VALUE)
+    exc = configuration_error(environ(**{name: broken}))
+    assert f"VPOSLAB_{name}" in str(exc)
+    assert "JSON" in str(exc)
+
+
+@pytest.mark.parametrize("name", ["ECWID_CLIENT_SECRETS", "PROVIDER_CREDENTIALS", "PUBLIC_URL", "TOKEN_KEY"])
+def test_missing_required_value_is_named(name: str) -> None:
+    assert f"VPOSLAB_{name}" in str(configuration_error(environ(**{name: None})))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"ECWID_CLIENT_SECRETS": json.dumps({"not-a-store-id": CLIENT_SECRET_VALUE})},
+        {"PROVIDER_CREDENTIALS": json.dumps({"GBP": {"user_name": "u", "password": PASSWORD_VALUE}})},
+        {"PROVIDER_CREDENTIALS": json.dumps({"AMD": {"user_name": "", "password": PASSWORD_VALUE}})},
+        {"PROVIDER_CREDENTIALS": json.dumps({"AMD": PASSWORD_VALUE})},
+        {"ECWID_CLIENT_SECRETS": json.dumps([CLIENT_SECRET_VALUE]), "HTTP_TIMEOUT_S": "soon"},
+    ],
+    ids=["store-id", "currency", "empty-user", "credentials-shape", "several"],
+)
+def test_validation_errors_name_fields_but_never_show_secret_values(overrides: dict[str, str]) -> None:
+    assert "invalid settings" in str(configuration_error(environ(**overrides)))
+
+
+def test_token_box_round_trip_and_the_sealed_form_is_not_the_token() -> None:
+    box = TokenBox(TOKEN_KEY_VALUE)
+    token = "secret_abcdefghijklmnopqrstuv1234567890"
+    sealed = box.seal(token)
+    assert token not in sealed
+    assert box.open(sealed) == token
+    assert box.seal(token) != sealed  # random IV: equal tokens do not look equal at rest
+
+
+def test_token_box_with_another_key_cannot_open_it() -> None:
+    sealed = TokenBox(TOKEN_KEY_VALUE).seal("secret_token")
+    with pytest.raises(ConfigurationError) as info:
+        TokenBox(Fernet.generate_key().decode()).open(sealed)
+    assert "secret_token" not in str(info.value)
+
+
+def test_token_box_refuses_a_key_that_is_not_a_fernet_key() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        TokenBox("short-key")
+    assert "short-key" not in str(info.value)
+
+
+def test_tampered_sealed_token_is_refused() -> None:
+    box = TokenBox(TOKEN_KEY_VALUE)
+    sealed = box.seal("secret_token")
+    tampered = sealed[:-6] + ("A" if sealed[-6] != "A" else "B") + sealed[-5:]
+    with pytest.raises(ConfigurationError):
+        box.open(tampered)
