@@ -123,7 +123,8 @@ def _resume(ctx: GatewayContext, session_id: int, page_view: str) -> StartOutcom
             attempts = list(
                 session.scalars(select(Attempt).where(Attempt.session_id == session_id).order_by(Attempt.attempt_no))
             )
-        paid = [a for a in attempts if AttemptStatus(a.status) in SETTLED_PAID_STATES]
+        # Money taken or held ends the payment: never register another bank order (no double charge).
+        paid = [a for a in attempts if AttemptStatus(a.status) in SETTLED_PAID_STATES | {AttemptStatus.AUTHORIZED}]
         if paid:
             return StartOutcome(payment_session.return_url, paid[-1].order_number, reused=True)
         open_attempt = next((a for a in attempts if AttemptStatus(a.status) in OPEN_STATES), None)

@@ -114,22 +114,32 @@ def test_currency_mismatch_is_an_operator_exception_and_never_paid(gw: Gateway) 
     assert all(m.payload["paymentStatus"] != "PAID" for m in gw.outbox())
 
 
-def test_second_attempt_paid_after_the_first_is_a_double_charge(gw: Gateway) -> None:
-    # The first attempt is held (two-phase), which is not an open state, so the customer can start a second one;
-    # both end up deposited.
+def test_held_attempt_blocks_a_second_registration(gw: Gateway) -> None:
     first, _ = started(gw)
-    bank_says(gw, first, 1)
-    second, _ = started(gw)
+    bank_says(gw, first, 1)  # held (two-phase): money is reserved on the card
+
+    again = gw.start()
+
+    assert again.attempt_order_number == first and again.reused
+    assert gw.provider.register_calls == 1
+    assert [a.order_number for a in gw.attempts()] == [first]
+
+
+def test_abandoned_attempt_paid_after_another_paid_is_an_operator_exception(gw: Gateway) -> None:
+    first, _ = started(gw)
+    gw.clock.advance(gw.settings.session_timeout_s + 1)  # the customer abandoned the bank page
+    second, _ = started(gw)  # the bank still said "not paid" for the first: it was closed as expired
     assert second != first
+    assert gw.attempt(first).status == "expired"
     bank_says(gw, second, 2)
     assert gw.exceptions() == []
 
-    bank_says(gw, first, 2)
+    bank_says(gw, first, 2)  # ...and yet the abandoned one turns out paid: the customer paid twice
 
-    assert [(a.order_number, a.status) for a in gw.attempts()] == [(first, "paid"), (second, "paid")]
+    assert [(a.order_number, a.status) for a in gw.attempts()] == [(first, "expired"), (second, "paid")]
     exceptions = gw.exceptions()
-    assert [e.code for e in exceptions] == ["double_charge"]
-    assert first in exceptions[0].detail and second in exceptions[0].detail
+    assert [e.code for e in exceptions] == ["payment_on_closed_attempt"]
+    assert first in exceptions[0].detail
     assert gw.payment_session().ecwid_status == "PAID"
 
 
