@@ -17,7 +17,8 @@ from flask import current_app
 from simulator.config import SimulatorConfig
 from simulator.control.clock import VirtualClock
 from simulator.control.journal import Journal
-from simulator.ecwid.orders import EcwidOrderBook
+from simulator.ecwid.orders import EcwidOrder, EcwidOrderBook
+from simulator.ecwid.payment_request import PaymentRequest, build_payment_request
 from simulator.vpos.callbacks import CallbackDispatcher
 from simulator.vpos.orders import BankOrderBook
 
@@ -50,6 +51,21 @@ class SimulatorState:
         with self._lock:
             self._config = dataclasses.replace(self._config, **changes)
             return self._config
+
+    def payment_request(self, store_id: int, order: EcwidOrder) -> PaymentRequest:
+        """A fresh encrypted Ecwid payment request for an existing order of a configured store."""
+        config = self.config
+        store = config.store(store_id)
+        if store is None:
+            raise LookupError(f"store {store_id} is not configured")
+        return build_payment_request(
+            store=store,
+            order=order,
+            book=self.ecwid,
+            clock=self.clock,
+            public_url=config.public_url,
+            payment_url=config.payment_url,
+        )
 
     def reset(self) -> None:
         """Forget all orders, bank orders and journal entries; callback settings and the clock go back to

@@ -48,7 +48,6 @@ def confirm_attempt(ctx: GatewayContext, attempt_id: int, status: ProviderStatus
                 session_id=attempt.session_id,
                 attempt_id=attempt.id,
             ):
-                log.warning("operator_exception code=%s attempt=%s", decision.exception_code, attempt.order_number)
                 record_event(
                     session,
                     attempt.session_id,
@@ -103,7 +102,6 @@ def confirm_attempt(ctx: GatewayContext, attempt_id: int, status: ProviderStatus
                         session_id=attempt.session_id,
                         attempt_id=attempt.id,
                     )
-                    log.warning("operator_exception code=payment_on_closed_attempt attempt=%s", attempt.order_number)
             return _current(session, attempt, changed=False)
         session.refresh(attempt)
         record_event(
@@ -177,7 +175,6 @@ def _check_double_charge(session: Session, attempt: Attempt, now: datetime) -> N
             session_id=attempt.session_id,
             attempt_id=attempt.id,
         )
-        log.warning("operator_exception code=double_charge attempt=%s", attempt.order_number)
 
 
 def _current(session: Session, attempt: Attempt, *, changed: bool) -> Confirmation:

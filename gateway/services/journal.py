@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.store.models import OperatorException, PaymentEvent
+
+log = logging.getLogger(__name__)
 
 
 def record_event(
@@ -39,4 +42,5 @@ def raise_exception(
     session.add(
         OperatorException(session_id=session_id, attempt_id=attempt_id, code=code, detail=detail, created_at=at)
     )
+    log.warning("operator_exception code=%s session=%s attempt_id=%s", code, session_id, attempt_id)
     return True

@@ -13,7 +13,6 @@ from flask import Blueprint, Response, jsonify, request
 
 from simulator.control.journal import SERVICES
 from simulator.ecwid.orders import CUSTOM_ID_PATTERN, DuplicateOrderId, OrderItem
-from simulator.ecwid.payment_request import build_payment_request
 from simulator.errors import BadInput, Conflict, NotFound
 from simulator.state import current_state
 from simulator.vpos.callbacks import CALLBACK_MODES
@@ -194,18 +193,7 @@ def payment_request() -> Response:
     order = state.ecwid.find(store_id, order_id)
     if order is None:
         raise NotFound(f"unknown order {order_id} in store {store_id}")
-    config = state.config
-    store = config.store(store_id)
-    assert store is not None
-    built = build_payment_request(
-        store=store,
-        order=order,
-        book=state.ecwid,
-        clock=state.clock,
-        public_url=config.public_url,
-        payment_url=config.payment_url,
-    )
-    return jsonify(built.to_json())
+    return jsonify(state.payment_request(store_id, order).to_json())
 
 
 # -- bank -------------------------------------------------------------------------------------------------

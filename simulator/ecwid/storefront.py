@@ -18,7 +18,6 @@ from flask import Blueprint, render_template, request
 
 from simulator.ecwid.catalog import PRODUCTS, product
 from simulator.ecwid.orders import EcwidOrder, OrderItem
-from simulator.ecwid.payment_request import build_payment_request
 from simulator.state import SimulatorState, current_state
 from simulator.vpos.register import LANGUAGES
 from simulator.web import client_ip, note
@@ -56,17 +55,7 @@ def index(store_id: int) -> Page:
 
 
 def _payment_page(state: SimulatorState, store_id: int, order: EcwidOrder) -> Page:
-    config = state.config
-    store = config.store(store_id)
-    assert store is not None  # checked by the caller
-    payment_request = build_payment_request(
-        store=store,
-        order=order,
-        book=state.ecwid,
-        clock=state.clock,
-        public_url=config.public_url,
-        payment_url=config.payment_url,
-    )
+    payment_request = state.payment_request(store_id, order)
     html = render_template(
         "store/payment.html",
         store_id=store_id,
