@@ -1,7 +1,7 @@
 """reports: the TEST-to-REAL readiness report, from a feature run's machine-readable results.
 
 Role: data in, template out. Inputs are the readiness checklist (``readiness-checklist.md``, a verbatim copy
-of the shared document), the Cucumber JSON written by ``pytest --cucumberjson`` (pytest-bdd), optional
+of ``docs/readiness-checklist.md``), the Cucumber JSON written by ``pytest --cucumberjson`` (pytest-bdd), optional
 evidence JSON lines, a target description and the secrets to redact. Output is ``readiness.html``,
 ``readiness.json`` and ``readiness-junit.xml`` with one status per checklist item and a GO / NO-GO verdict.
 

@@ -1,7 +1,7 @@
 """The TEST-to-REAL readiness checklist as typed data.
 
-Role: parse the markdown table of ``readiness-checklist.md`` (a verbatim copy of the shared document ships
-inside this package) into ``ChecklistItem(id, title, blocking)`` in document order. The table is the single
+Role: parse the markdown table of ``readiness-checklist.md`` (a verbatim copy of ``docs/readiness-checklist.md``
+ships inside this package) into ``ChecklistItem(id, title, blocking)`` in document order. The table is the single
 source of the item ids, titles and blocking flags; nothing here hard-codes them.
 
 Guarantees: ids are unique and look like ``RC-<digits>``; ``blocking`` is only ever ``yes`` or ``no`` in the
