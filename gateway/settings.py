@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from gateway.domain.errors import ConfigurationError
 from gateway.domain.money import CURRENCIES
+from gateway.ecwid.crypto import key_from_secret
 
 ENV_PREFIX = "VPOSLAB_"
 DEFAULT_PROVIDER_URLS = {
@@ -37,7 +38,8 @@ class ProviderCredentials(BaseModel):
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # hide_input_in_errors: a ValidationError must never show a value, since values may be secrets.
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     public_url: str = Field(description="Where the bank and browsers reach this gateway, no trailing slash")
     ecwid_client_secrets: dict[int, SecretStr] = Field(description="storeId -> the payment app's client_secret")
@@ -51,12 +53,33 @@ class Settings(BaseModel):
     http_timeout_s: float = 10.0
     session_timeout_s: int = 1200
     send_dynamic_callback_url: bool = True
-    ecwid_max_attempts: int = 8
+    ecwid_max_attempts: int = Field(default=8, ge=1)
+    return_wait_s: float = Field(default=5.0, ge=0, description="how long a returning customer waits for Ecwid")
+    poll_after_s: float = Field(default=30.0, gt=0, description="first status check of an open attempt")
+    poll_max_interval_s: float = Field(default=300.0, gt=0, description="longest gap between two checks")
 
     @field_validator("public_url", "ecwid_api_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("ecwid_client_secrets")
+    @classmethod
+    def _secrets_are_keys(cls, value: dict[int, SecretStr]) -> dict[int, SecretStr]:
+        """Each secret's first 16 characters are its store's AES key: a secret that cannot be one is refused here,
+        at start-up, naming the store (never the secret), rather than failing requests later."""
+        bad = []
+        for store_id, secret in value.items():
+            try:
+                key_from_secret(secret.get_secret_value())
+            except ConfigurationError:
+                bad.append(store_id)
+        if bad:
+            stores = ", ".join(str(store_id) for store_id in sorted(bad))
+            raise ValueError(
+                f"client secret of store {stores}: needs at least 16 characters, and its first 16 must be ASCII"
+            )
+        return value
 
     @field_validator("provider_credentials")
     @classmethod
@@ -71,6 +94,12 @@ class Settings(BaseModel):
         """The RBS REST base, always ending with '/'."""
         base = self.provider_base_url or DEFAULT_PROVIDER_URLS[self.provider_mode]
         return base if base.endswith("/") else base + "/"
+
+    @property
+    def registering_stale_s(self) -> float:
+        """After this long in ``registering`` no register.do can still be waiting for its answer (connect timeout 5 s
+        plus the read timeout, plus a margin): the attempt is recovered by asking the bank by orderNumber."""
+        return 5.0 + self.http_timeout_s + 15.0
 
     @property
     def secret_values(self) -> list[str]:
@@ -122,6 +151,9 @@ class Settings(BaseModel):
             "session_timeout_s": "SESSION_TIMEOUT_S",
             "send_dynamic_callback_url": "SEND_DYNAMIC_CALLBACK_URL",
             "ecwid_max_attempts": "ECWID_MAX_ATTEMPTS",
+            "return_wait_s": "RETURN_WAIT_S",
+            "poll_after_s": "POLL_AFTER_S",
+            "poll_max_interval_s": "POLL_MAX_INTERVAL_S",
         }
         for field, name in optional.items():
             raw = get(name)

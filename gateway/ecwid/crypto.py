@@ -1,8 +1,9 @@
 """Decrypt Ecwid's payment request (protocols.md 1.1).
 
 ``enc_data``: AES-128-GCM, ``IV(16) || ciphertext || tag(16)``. ``data``: AES-128-CBC, ``IV(16) || ciphertext``,
-PKCS#7. Both URL-safe base64, possibly without padding. Key: the first 16 characters of the client secret.
-Every failure raises the same ``InvalidPaymentRequest`` so CBC cannot become a padding oracle.
+PKCS#7. Both URL-safe base64, possibly without padding. Key: the first 16 characters of the client secret, which
+must be 16 bytes in UTF-8 (16 ASCII characters); anything else is a ``ConfigurationError`` (Settings refuses it at
+start-up). Every decryption failure raises the same ``InvalidPaymentRequest`` so CBC cannot become a padding oracle.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from gateway.domain.errors import InvalidPaymentRequest
+from gateway.domain.errors import ConfigurationError, InvalidPaymentRequest
 
 IV_LEN = 16
 TAG_LEN = 16
@@ -23,9 +24,11 @@ _UNDECRYPTABLE = "undecryptable"
 
 
 def key_from_secret(client_secret: str) -> bytes:
-    key = client_secret[:16].encode("utf-8")
+    """The AES-128 key: the secret's first 16 characters as UTF-8. Raises ``ConfigurationError`` (never showing the
+    secret) when they are not exactly 16 bytes: shorter than 16 characters, or not ASCII."""
+    key = client_secret[:16].encode("utf-8", "surrogatepass")
     if len(key) != 16:
-        raise InvalidPaymentRequest("client secret shorter than 16 bytes")
+        raise ConfigurationError("client secret: its first 16 characters must be 16 ASCII characters (the AES key)")
     return key
 
 

@@ -1,8 +1,18 @@
 """Turn the browser's form POST into a validated ``PaymentRequest`` or one uniform ``InvalidPaymentRequest``.
 
-Which store sent it is only known after decryption, so each configured client secret is tried; the decrypted
-``storeId`` must belong to the secret that opened it. CBC has no integrity, so every field is validated as if an
-attacker chose it (the first 16 plaintext bytes can be flipped through the IV).
+Which store sent it is only known after decryption. Several stores may share one app (one client secret, hence one
+key), so the configured secrets are grouped by key and the decrypted ``storeId`` must be one of the stores of the key
+that opened it. The key is decided without guessing keys in turn:
+
+1. ``enc_data`` (AES-GCM, authenticated) is tried under every distinct key. An authentic decryption identifies the
+   key beyond doubt: its payload is then the request, valid or not (``data`` is not consulted).
+2. Only when no ``enc_data`` authenticates, ``data`` (AES-CBC, no integrity) is tried under every distinct key and
+   each decryption is validated in full (JSON, schema, storeId of that key). Exactly one valid candidate is
+   accepted; none or several are refused. A wrong key that merely passes the padding check (about 1 in 256) and
+   starts with '{' (1 in 65,000 together) therefore never takes a genuine request away from its store.
+
+CBC has no integrity, so every field is validated as if an attacker chose it (the first 16 plaintext bytes can be
+flipped through the IV).
 """
 
 from __future__ import annotations
@@ -66,44 +76,50 @@ def parse_payment_request(
     client_secrets: Mapping[int, PydanticSecret],
     supported_currencies: frozenset[str],
 ) -> PaymentRequest:
-    """Decrypt (``enc_data`` first, then ``data``) and validate. Raises ``InvalidPaymentRequest`` for anything odd."""
+    """Decrypt (``enc_data`` first, then ``data``) and validate. Raises ``InvalidPaymentRequest`` for anything odd,
+    never says which key or check failed, and never picks a store by the order of the configured secrets."""
     enc_data, data = form.get("enc_data"), form.get("data")
     if not enc_data and not data:
         raise InvalidPaymentRequest("no enc_data or data field")
     for field in (enc_data, data):
         if field and len(field) > 1_000_000:
             raise InvalidPaymentRequest("request too large")
-    for store_id, secret in client_secrets.items():
-        key = key_from_secret(secret.get_secret_value())
-        plaintext = _try_decrypt(enc_data, data, key)
-        if plaintext is not None:
-            return _validate(plaintext, store_id, supported_currencies)
-    raise InvalidPaymentRequest("undecryptable")
-
-
-def _try_decrypt(enc_data: str | None, data: str | None, key: bytes) -> bytes | None:
+    stores_by_key = _stores_by_key(client_secrets)
     if enc_data:
+        for key, stores in stores_by_key.items():
+            try:
+                plaintext = decrypt_gcm(enc_data, key)
+            except InvalidPaymentRequest:
+                continue
+            return _validate(plaintext, stores, supported_currencies)  # authentic: this key and no other
+    if not data:
+        raise InvalidPaymentRequest("undecryptable")
+    candidates: list[PaymentRequest] = []
+    for key, stores in stores_by_key.items():  # every key, always: no early exit that depends on the order
         try:
-            return decrypt_gcm(enc_data, key)
+            candidates.append(_validate(decrypt_cbc(data, key), stores, supported_currencies))
         except InvalidPaymentRequest:
-            pass
-    if data:
-        try:
-            plaintext = decrypt_cbc(data, key)
-        except InvalidPaymentRequest:
-            return None
-        # A wrong CBC key usually fails the padding check, but 1 in ~256 keys passes it: JSON must parse too.
-        return plaintext if plaintext[:1] == b"{" else None
-    return None
+            continue
+    if len(candidates) != 1:
+        raise InvalidPaymentRequest("undecryptable" if not candidates else "ambiguous: valid under several keys")
+    return candidates[0]
 
 
-def _validate(plaintext: bytes, store_id: int, supported_currencies: frozenset[str]) -> PaymentRequest:
+def _stores_by_key(client_secrets: Mapping[int, PydanticSecret]) -> dict[bytes, frozenset[int]]:
+    """Distinct AES keys -> the stores configured with them (stores of one app share its secret)."""
+    groups: dict[bytes, set[int]] = {}
+    for store_id, secret in client_secrets.items():
+        groups.setdefault(key_from_secret(secret.get_secret_value()), set()).add(store_id)
+    return {key: frozenset(stores) for key, stores in groups.items()}
+
+
+def _validate(plaintext: bytes, stores: frozenset[int], supported_currencies: frozenset[str]) -> PaymentRequest:
     try:
         payload = _Payload.model_validate(json.loads(plaintext))
     except (ValueError, ValidationError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise InvalidPaymentRequest("payload does not match the schema") from exc
-    if payload.storeId != store_id:
-        raise InvalidPaymentRequest("storeId does not belong to the secret that decrypted it")
+    if payload.storeId not in stores:
+        raise InvalidPaymentRequest("storeId does not belong to the key that decrypted it")
     currency = payload.cart.currency.upper()
     if currency not in supported_currencies:
         raise InvalidPaymentRequest("unsupported currency")

@@ -4,13 +4,17 @@ encryptor built on pycryptodome: any failure is one uniform ``InvalidPaymentRequ
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from Crypto.Cipher import AES
+from Crypto.Util.Padding import unpad
 from pydantic import SecretStr
 
-from gateway.domain.errors import InvalidPaymentRequest
+from gateway.domain.errors import ConfigurationError, InvalidPaymentRequest
+from gateway.ecwid import payment_request
 from gateway.ecwid.crypto import b64url_decode, decrypt_cbc, decrypt_gcm, key_from_secret
 from gateway.ecwid.payment_request import PaymentRequest, parse_payment_request
 from tests.gateway_fakes import (
@@ -247,3 +251,128 @@ def test_payload_is_not_echoed_in_the_error() -> None:
 
 def test_a_request_that_is_too_large_is_rejected() -> None:
     assert_rejected({"enc_data": "A" * 1_000_001})
+
+
+# --- several stores on one gateway ---------------------------------------------------------------------------------
+
+SHARED_SECRET = "one-app-for-many-stores-secret-xyz"
+SECOND_STORE = 2004
+
+
+@pytest.mark.parametrize("field", ["enc_data", "data"])
+@pytest.mark.parametrize("store_id", [STORE_ID, SECOND_STORE])
+def test_every_store_sharing_one_client_secret_is_accepted(field: str, store_id: int) -> None:
+    secrets = {STORE_ID: SecretStr(SHARED_SECRET), SECOND_STORE: SecretStr(SHARED_SECRET)}
+    payload = ecwid_payload(store_id=store_id)
+    token = encrypt_gcm(payload, SHARED_SECRET) if field == "enc_data" else encrypt_cbc(payload, SHARED_SECRET)
+    assert parse({field: token}, secrets).store_id == store_id
+
+
+def test_secrets_that_differ_after_the_sixteenth_character_are_one_key_for_both_stores() -> None:
+    # Only the first 16 characters are the key: both stores are opened by it, storeId tells them apart.
+    secrets = {STORE_ID: SecretStr(CLIENT_SECRET), SECOND_STORE: SecretStr(CLIENT_SECRET[:16] + "-something-else")}
+    for store_id in (STORE_ID, SECOND_STORE):
+        assert parse(ecwid_form(ecwid_payload(store_id=store_id)), secrets).store_id == store_id
+
+
+def test_a_store_id_outside_the_group_of_the_key_that_opened_it_is_refused() -> None:
+    secrets = {STORE_ID: SecretStr(CLIENT_SECRET), SECOND_STORE: SecretStr(OTHER_SECRET)}
+    with pytest.raises(InvalidPaymentRequest):
+        parse(ecwid_form(ecwid_payload(store_id=SECOND_STORE), CLIENT_SECRET), secrets)
+
+
+def cbc_colliding_with(other_secret: str, payload: dict[str, Any], client_secret: str = CLIENT_SECRET) -> str:
+    """A genuine CBC ``data`` for ``client_secret`` whose random IV happens to make it decrypt, under the key of
+    ``other_secret``, with valid PKCS#7 padding and a leading '{' (about 1 IV in 65,000 does).
+
+    The IV search is batched: the first block under both keys depends only on the IV, so thousands of IVs are
+    screened for the '{' with two ECB calls; only the survivors are encrypted in full for the padding check.
+    """
+    rng = random.Random(20250516)
+    key, other = client_secret[:16].encode(), other_secret[:16].encode()
+    plaintext = to_plaintext(payload)
+    first = plaintext[:16]
+    batch = 4096
+    for _ in range(256):
+        ivs = rng.randbytes(16 * batch)
+        xored = bytes(a ^ b for a, b in zip(ivs, first * batch, strict=True))
+        c1 = AES.new(key, AES.MODE_ECB).encrypt(xored)
+        under_other = AES.new(other, AES.MODE_ECB).decrypt(c1)
+        for i in range(batch):
+            iv = ivs[16 * i : 16 * i + 16]
+            if under_other[16 * i] ^ iv[0] != ord("{"):
+                continue
+            raw = cbc_raw(plaintext, client_secret, iv=iv)
+            try:
+                unpad(AES.new(other, AES.MODE_CBC, iv=iv).decrypt(raw[16:]), 16)
+            except ValueError:
+                continue
+            return b64url(raw)
+    raise AssertionError("no colliding IV found")
+
+
+@pytest.mark.parametrize("order", ["other-store-first", "other-store-last"])
+def test_a_cbc_request_that_decrypts_plausibly_under_another_stores_key_goes_to_the_right_store(order: str) -> None:
+    data = cbc_colliding_with(OTHER_SECRET, ecwid_payload())
+    other_key = key_from_secret(OTHER_SECRET)
+    assert decrypt_cbc(data, other_key)[:1] == b"{"  # the trap: padding and '{' are fine under the wrong key
+    pairs = [(SECOND_STORE, SecretStr(OTHER_SECRET)), (STORE_ID, SecretStr(CLIENT_SECRET))]
+    secrets = dict(pairs if order == "other-store-first" else reversed(pairs))
+
+    request = parse({"data": data}, secrets)
+
+    assert request.store_id == STORE_ID
+    assert request.reference_transaction_id == REFERENCE
+
+
+def test_a_cbc_request_for_the_other_store_is_not_captured_by_a_plausible_decryption() -> None:
+    data = cbc_colliding_with(CLIENT_SECRET, ecwid_payload(store_id=SECOND_STORE), OTHER_SECRET)
+    secrets = {STORE_ID: SecretStr(CLIENT_SECRET), SECOND_STORE: SecretStr(OTHER_SECRET)}
+    assert parse({"data": data}, secrets).store_id == SECOND_STORE
+
+
+def test_authentic_enc_data_decides_the_key_even_when_data_would_open_under_another() -> None:
+    # enc_data authenticates under the store's own key: data is never consulted, so a plausible (or even valid)
+    # CBC decryption elsewhere cannot pull the request to another store.
+    secrets = {SECOND_STORE: SecretStr(OTHER_SECRET), STORE_ID: SecretStr(CLIENT_SECRET)}
+    form = {
+        "enc_data": encrypt_gcm(ecwid_payload(reference="from_enc_data")),
+        "data": encrypt_cbc(ecwid_payload(store_id=SECOND_STORE, reference="from_data"), OTHER_SECRET),
+    }
+    request = parse(form, secrets)
+    assert (request.store_id, request.reference_transaction_id) == (STORE_ID, "from_enc_data")
+
+
+def test_authentic_enc_data_that_fails_validation_is_refused_without_falling_back_to_data() -> None:
+    form = {
+        "enc_data": encrypt_gcm(ecwid_payload(currency="GBP")),
+        "data": encrypt_cbc(ecwid_payload(reference="from_data")),
+    }
+    with pytest.raises(InvalidPaymentRequest):
+        parse(form)
+
+
+def test_a_cbc_request_that_validates_under_two_keys_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Not reachable with AES in practice; a fake cipher under which every key opens the data proves the rule:
+    # two full candidates are ambiguous, and ambiguity is refused rather than resolved by key order.
+    secrets = {STORE_ID: SecretStr(CLIENT_SECRET), SECOND_STORE: SecretStr(OTHER_SECRET)}
+    by_key = {
+        key_from_secret(CLIENT_SECRET): to_plaintext(ecwid_payload(store_id=STORE_ID)),
+        key_from_secret(OTHER_SECRET): to_plaintext(ecwid_payload(store_id=SECOND_STORE)),
+    }
+
+    def opens_under_every_key(token: str, key: bytes) -> bytes:
+        return by_key[key]
+
+    monkeypatch.setattr(payment_request, "decrypt_cbc", opens_under_every_key)
+    with pytest.raises(InvalidPaymentRequest):
+        parse({"data": "ignored-by-the-fake"}, secrets)
+    # the same fake with one store configured gives exactly one candidate: accepted
+    assert parse({"data": "ignored-by-the-fake"}, {STORE_ID: SecretStr(CLIENT_SECRET)}).store_id == STORE_ID
+
+
+def test_a_secret_that_is_not_a_key_is_a_configuration_error_never_a_request_error() -> None:
+    for bad in ("short-secret", "ключ-ключ-ключ-ключ"):
+        with pytest.raises(ConfigurationError) as info:
+            key_from_secret(bad)
+        assert bad not in str(info.value)

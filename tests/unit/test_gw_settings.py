@@ -7,6 +7,7 @@ import json
 
 import pytest
 from cryptography.fernet import Fernet
+from pydantic import ValidationError
 
 from gateway.domain.errors import ConfigurationError
 from gateway.services.tokens import TokenBox
@@ -145,3 +146,52 @@ def test_tampered_sealed_token_is_refused() -> None:
     tampered = sealed[:-6] + ("A" if sealed[-6] != "A" else "B") + sealed[-5:]
     with pytest.raises(ConfigurationError):
         box.open(tampered)
+
+
+# --- Ecwid client secrets: each must give an AES-128 key ----------------------------------------------------------
+
+SHORT_SECRET = "too-short-secret"[:15]
+NON_ASCII_SECRET = "գաղտնիք-գաղտնիք-գաղտնիք"  # 16 characters, but more than 16 bytes in UTF-8
+
+
+def direct_settings(**overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "public_url": "https://gw.example",
+        "ecwid_client_secrets": {1003: CLIENT_SECRET_VALUE},
+        "provider_mode": "TEST",
+        "provider_credentials": {"AMD": {"user_name": "lab_api", "password": PASSWORD_VALUE}},
+        "token_key": TOKEN_KEY_VALUE,
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+@pytest.mark.parametrize("bad_secret", [SHORT_SECRET, NON_ASCII_SECRET, ""], ids=["15-chars", "non-ascii", "empty"])
+def test_a_client_secret_that_cannot_be_a_key_is_refused_at_start_naming_the_store(bad_secret: str) -> None:
+    secrets = {"1003": CLIENT_SECRET_VALUE, "2004": bad_secret}
+    exc = configuration_error(environ(ECWID_CLIENT_SECRETS=json.dumps(secrets)))
+    assert "2004" in str(exc)
+    assert "1003" not in str(exc)
+    if bad_secret:
+        assert bad_secret not in str(exc)
+        assert bad_secret[:8] not in str(exc)
+
+
+@pytest.mark.parametrize("bad_secret", [SHORT_SECRET, NON_ASCII_SECRET], ids=["15-chars", "non-ascii"])
+def test_settings_built_directly_refuse_a_secret_that_cannot_be_a_key(bad_secret: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        direct_settings(ecwid_client_secrets={1003: CLIENT_SECRET_VALUE, 2004: bad_secret})
+    text = str(info.value) + repr(info.value)  # what a log or a traceback would show
+    assert "2004" in text
+    assert bad_secret not in text
+    assert CLIENT_SECRET_VALUE not in text
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["exactly-16-chars", "sixteen-ascii-ok-then-ünïcödé"],
+    ids=["exactly-16", "non-ascii-after-the-key"],
+)
+def test_a_secret_whose_first_16_characters_are_16_bytes_is_accepted(secret: str) -> None:
+    settings = direct_settings(ecwid_client_secrets={1003: secret, 2004: secret})
+    assert settings.ecwid_client_secrets[2004].get_secret_value() == secret
