@@ -1,5 +1,6 @@
 """Money in the units each side speaks: Ecwid sends major units as a JSON float, RBS wants integer minor units
-and the ISO 4217 numeric currency code."""
+and the ISO 4217 numeric currency code. Minor units are a signed 64-bit integer everywhere (the bank's ``amount``,
+the database's BIGINT columns): an amount outside that range is a ``MoneyError`` here, never an overflow later."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ CURRENCIES: dict[str, tuple[str, int]] = {
     "RUB": ("643", 2),
 }
 NUMERIC_TO_ALPHA = {numeric: alpha for alpha, (numeric, _) in CURRENCIES.items()}
+MINOR_MIN, MINOR_MAX = -(2**63), 2**63 - 1
+# Far beyond any amount, yet small enough that scaleb() and int() stay cheap on a hostile "1E+999999999".
+_MAX_ADJUSTED_EXPONENT = 30
 
 
 class MoneyError(ValueError):
@@ -27,7 +31,8 @@ class Money:
 
     @classmethod
     def from_major(cls, value: float | int | str | Decimal, currency: str) -> Money:
-        """Convert an Ecwid total (JSON float) to minor units exactly; refuses sub-minor fractions."""
+        """Convert an Ecwid total (JSON float) to minor units exactly; refuses sub-minor fractions and amounts whose
+        minor units do not fit a signed 64-bit integer."""
         if currency not in CURRENCIES:
             raise MoneyError(f"unsupported currency {currency!r}")
         if isinstance(value, bool):
@@ -39,10 +44,14 @@ class Money:
             raise MoneyError("amount is not a number") from exc
         if not amount.is_finite():
             raise MoneyError("amount is not finite")
+        if amount and amount.adjusted() > _MAX_ADJUSTED_EXPONENT:
+            raise MoneyError("amount out of range")
         exponent = CURRENCIES[currency][1]
         minor = amount.scaleb(exponent)
         if minor != minor.to_integral_value():
             raise MoneyError("amount has more decimals than the currency allows")
+        if not MINOR_MIN <= int(minor) <= MINOR_MAX:
+            raise MoneyError("amount out of range: minor units must fit a signed 64-bit integer")
         return cls(int(minor), currency)
 
     @property

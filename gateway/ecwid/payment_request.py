@@ -12,7 +12,10 @@ that opened it. The key is decided without guessing keys in turn:
    starts with '{' (1 in 65,000 together) therefore never takes a genuine request away from its store.
 
 CBC has no integrity, so every field is validated as if an attacker chose it (the first 16 plaintext bytes can be
-flipped through the IV).
+flipped through the IV). Even an authentic payload is checked so that nothing we store, echo or redirect to can fail
+later: every stored string is a ``CleanStr`` (no control character, no lone surrogate), ``returnUrl`` is an absolute
+http(s) URL with a host and without whitespace or backslashes, ids fit a signed 64-bit integer (``internalId`` >= 0)
+and the total's minor units do too (``Money``).
 """
 
 from __future__ import annotations
@@ -20,42 +23,70 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 from pydantic import SecretStr as PydanticSecret
 
 from gateway.domain.errors import InvalidPaymentRequest
 from gateway.domain.money import Money, MoneyError
+from gateway.domain.text import has_unsafe_characters
 from gateway.ecwid.crypto import decrypt_cbc, decrypt_gcm, key_from_secret
 
 MAX_FIELD_LEN = 8192
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _clean(value: str) -> str:
+    if has_unsafe_characters(value):
+        raise ValueError("control character or lone surrogate")
+    return value
+
+
+def _absolute_http_url(value: str) -> str:
+    # Whitespace (any Unicode space) and backslashes are refused outright: browsers strip or reinterpret them (a
+    # backslash reads as '/'), so the host a browser would visit could differ from the host parsed here.
+    if any(char.isspace() or char == "\\" for char in value):
+        raise ValueError("whitespace or backslash in URL")
+    parts = urlsplit(value)  # ValueError for a broken IPv6 literal
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an absolute http(s) URL with a host")
+    _ = parts.port  # ValueError for a port that is not a number in 0..65535
+    return value
+
+
+CleanStr = Annotated[str, AfterValidator(_clean)]
+"""A string we may store, echo, log or redirect to: no C0/C1 control character, no DEL, no lone surrogate."""
+HttpUrl = Annotated[CleanStr, Field(min_length=1, max_length=MAX_FIELD_LEN), AfterValidator(_absolute_http_url)]
+"""An absolute http(s) URL with a host, kept exactly as received (never normalised)."""
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+NonNegativeInt64 = Annotated[int, Field(ge=0, le=INT64_MAX)]
 
 
 class _Order(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    id: str = Field(min_length=1, max_length=256)
-    internalId: int | None = None
-    referenceTransactionId: str = Field(min_length=1, max_length=256)
+    id: CleanStr = Field(min_length=1, max_length=256)
+    internalId: NonNegativeInt64 | None = None
+    referenceTransactionId: CleanStr = Field(min_length=1, max_length=256)
     total: StrictFloat | StrictInt  # a JSON number: lax mode would read true as 1 and "15000" as 15000
-    email: str | None = None
+    email: CleanStr | None = Field(default=None, max_length=1024)
 
 
 class _Cart(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    currency: str = Field(min_length=3, max_length=3)
+    currency: CleanStr = Field(min_length=3, max_length=3)
     order: _Order
 
 
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    storeId: int
-    returnUrl: str = Field(min_length=1, max_length=MAX_FIELD_LEN)
-    token: str = Field(min_length=1, max_length=1024)
-    lang: str = "en"
+    storeId: Int64
+    returnUrl: HttpUrl
+    token: CleanStr = Field(min_length=1, max_length=1024)
+    lang: CleanStr = Field(default="en", max_length=32)
     cart: _Cart
-    merchantAppSettings: dict[str, Any] = Field(default_factory=dict)
+    merchantAppSettings: dict[str, Any] = Field(default_factory=dict)  # read by nobody: neither stored nor echoed
 
 
 @dataclass(frozen=True)
@@ -129,9 +160,6 @@ def _validate(plaintext: bytes, stores: frozenset[int], supported_currencies: fr
         raise InvalidPaymentRequest("bad amount") from exc
     if amount.minor <= 0:
         raise InvalidPaymentRequest("total is not positive")
-    parts = urlsplit(payload.returnUrl)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidPaymentRequest("returnUrl is not an absolute http(s) URL")
     order = payload.cart.order
     return PaymentRequest(
         store_id=payload.storeId,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,6 +23,7 @@ from tests.gateway_fakes import (
     Gateway,
     ecwid_form,
     ecwid_payload,
+    encrypt_cbc,
     encrypt_gcm,
     sign_callback,
     unavailable,
@@ -55,6 +57,14 @@ def the_attempt_number(gw: Gateway) -> str:
 
 # --- Ecwid paymentUrl ---------------------------------------------------------------------------------------------
 
+
+def with_order(**fields: Any) -> dict[str, Any]:
+    """The example payload with ``cart.order`` fields replaced."""
+    payload = ecwid_payload()
+    payload["cart"]["order"].update(fields)
+    return payload
+
+
 INVALID_BODIES: dict[str, Callable[[], dict[str, str]]] = {
     "wrong-key": lambda: ecwid_form(ecwid_payload(), "a-different-client-secret-123"),
     "unsupported-currency": lambda: {"enc_data": encrypt_gcm(ecwid_payload(currency="GBP"))},
@@ -62,6 +72,20 @@ INVALID_BODIES: dict[str, Callable[[], dict[str, str]]] = {
     "no-token": lambda: {"enc_data": encrypt_gcm(ecwid_payload(token=""))},
     "garbage": lambda: {"enc_data": "not-encrypted-at-all", "data": "x"},
     "empty": lambda: {},
+    # correctly encrypted, hostile fields: each used to reach the database or the redirect and give a 500
+    "lang-lone-surrogate": lambda: ecwid_form(ecwid_payload(lang="\ud800")),
+    "total-1e300": lambda: ecwid_form(ecwid_payload(total=1e300)),
+    "internal-id-2**63": lambda: ecwid_form(with_order(internalId=2**63)),
+    "internal-id-negative": lambda: ecwid_form(with_order(internalId=-1)),
+    "nul-in-return-url": lambda: ecwid_form(ecwid_payload(return_url=RETURN_URL + "\x00")),
+    "nul-in-lang": lambda: ecwid_form(ecwid_payload(lang="en\x00")),
+    "nul-in-order-id": lambda: ecwid_form(ecwid_payload(order_id="XJ\x0012H")),
+    "nul-in-reference": lambda: ecwid_form(ecwid_payload(reference="transaction_\x00")),
+    "crlf-in-return-url": lambda: ecwid_form(ecwid_payload(return_url=RETURN_URL + "\r\nSet-Cookie: a=b")),
+    "lf-in-return-url": lambda: {"data": encrypt_cbc(ecwid_payload(return_url=RETURN_URL.replace("?", "\n?")))},
+    "space-in-return-url": lambda: ecwid_form(ecwid_payload(return_url=RETURN_URL.replace("checkout", "check out"))),
+    "c1-in-return-url": lambda: ecwid_form(ecwid_payload(return_url=RETURN_URL + "\x85")),
+    "nul-in-token": lambda: ecwid_form(ecwid_payload(token=ECWID_TOKEN + "\x00")),
 }
 
 
@@ -87,6 +111,20 @@ def test_invalid_payment_request_gets_the_generic_page_and_stores_nothing(
             assert value not in page
             assert value not in logs
     assert "payment_request_rejected" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("total", "internal_id", "minor"),
+    [(21474836.48, 2**31, 2**31), (15000.0, 2**62, 1500000)],
+    ids=["amount-2**31-minor-units", "internal-id-2**62"],
+)
+def test_amounts_and_ids_beyond_32_bits_are_accepted_and_stored(
+    gw: Gateway, client: FlaskClient, total: float, internal_id: int, minor: int
+) -> None:
+    pay(client, ecwid_form(with_order(total=total, internalId=internal_id)))
+    session = gw.payment_session()
+    assert (session.amount_minor, session.ecwid_internal_id) == (minor, internal_id)
+    assert gw.provider.registrations[0].amount.minor == minor
 
 
 def test_valid_payment_request_redirects_to_the_bank_page(gw: Gateway, client: FlaskClient) -> None:

@@ -376,3 +376,147 @@ def test_a_secret_that_is_not_a_key_is_a_configuration_error_never_a_request_err
         with pytest.raises(ConfigurationError) as info:
             key_from_secret(bad)
         assert bad not in str(info.value)
+
+
+# --- hostile but correctly encrypted fields: refused by the schema, never a 500 later ---------------------------
+
+INT64_MAX = 2**63 - 1
+
+
+def with_order(**fields: Any) -> dict[str, Any]:
+    """The example payload with ``cart.order`` fields replaced."""
+    payload = ecwid_payload()
+    payload["cart"]["order"].update(fields)
+    return payload
+
+
+# C0 controls (NUL, tab, LF, CR, ESC, US), DEL, C1 controls (0x80, NEL, 0x9f), lone surrogates (high and low)
+BAD_CHARACTERS = {
+    "nul": "\x00",
+    "tab": "\t",
+    "lf": "\n",
+    "cr": "\r",
+    "esc": "\x1b",
+    "unit-separator": "\x1f",
+    "del": "\x7f",
+    "c1-0x80": "\x80",
+    "c1-nel": "\x85",
+    "c1-0x9f": "\x9f",
+    "lone-high-surrogate": "\ud800",
+    "lone-low-surrogate": "\udfff",
+}
+STRING_FIELDS: dict[str, Callable[[str], dict[str, Any]]] = {
+    "lang": lambda bad: ecwid_payload(lang="e" + bad),
+    "return-url": lambda bad: ecwid_payload(return_url=RETURN_URL + bad),
+    "order-id": lambda bad: ecwid_payload(order_id="XJ" + bad + "12H"),
+    "reference": lambda bad: ecwid_payload(reference=REFERENCE + bad),
+    "token": lambda bad: ecwid_payload(token=ECWID_TOKEN + bad),
+    "currency": lambda bad: ecwid_payload(currency="AM" + bad),
+    "email": lambda bad: with_order(email="buyer" + bad + "@example.com"),
+}
+
+
+@pytest.mark.parametrize("bad", list(BAD_CHARACTERS.values()), ids=list(BAD_CHARACTERS))
+@pytest.mark.parametrize("make_payload", list(STRING_FIELDS.values()), ids=list(STRING_FIELDS))
+@pytest.mark.parametrize("mode", ["gcm", "cbc"])
+def test_a_control_character_or_lone_surrogate_in_any_stored_string_is_refused(
+    mode: str, make_payload: Callable[[str], dict[str, Any]], bad: str
+) -> None:
+    payload = make_payload(bad)  # json.dumps writes them as escapes (\\u0000, \\ud800): valid JSON, valid UTF-8
+    assert_rejected(_gcm(payload) if mode == "gcm" else _cbc(payload))
+
+
+@pytest.mark.parametrize(
+    "return_url",
+    [
+        RETURN_URL.replace("checkout", "check out"),
+        RETURN_URL + " ",
+        " " + RETURN_URL,
+        RETURN_URL.replace("checkout", "check\u00a0out"),  # no-break space
+        RETURN_URL.replace("checkout", "check\u2028out"),  # line separator
+        RETURN_URL.replace("checkout", "check\u3000out"),  # ideographic space
+        "https://mystore.example\\@evil.example/checkout",  # browsers read '\\' as '/': the host would differ
+        "https:mystore.example/checkout",
+        "https:///checkout",
+        "https://:443/checkout",
+        "https://user@:443/checkout",
+        "https://[::1/checkout",
+        "https://mystore.example:99999/checkout",
+        "mailto:buyer@example.com",
+        "data:text/html,hi",
+        "HTTPS//mystore.example/checkout",
+    ],
+    ids=[
+        "inner-space",
+        "trailing-space",
+        "leading-space",
+        "no-break-space",
+        "line-separator",
+        "ideographic-space",
+        "backslash",
+        "no-slashes",
+        "empty-host",
+        "port-only",
+        "userinfo-no-host",
+        "broken-ipv6",
+        "port-out-of-range",
+        "mailto",
+        "data",
+        "no-colon",
+    ],
+)
+def test_a_return_url_with_whitespace_or_without_an_http_host_is_refused(return_url: str) -> None:
+    assert_rejected(_gcm(ecwid_payload(return_url=return_url)))
+
+
+@pytest.mark.parametrize(
+    "return_url",
+    [
+        RETURN_URL,
+        "http://127.0.0.1:8200/store/return?key=a%20b",
+        "HTTPS://MyStore.Example/checkout",
+        "https://магазин.example/checkout?q=ü",  # Unicode is printable: redirects percent-encode it
+        "https://[::1]:8443/checkout",
+    ],
+    ids=["example", "local-port", "upper-case", "unicode", "ipv6"],
+)
+def test_an_absolute_http_return_url_is_accepted_exactly_as_received(return_url: str) -> None:
+    assert parse({"enc_data": encrypt_gcm(ecwid_payload(return_url=return_url))}).return_url == return_url
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(ecwid_payload(total=1e300), id="total-1e300"),
+        pytest.param(ecwid_payload(total=10**30), id="total-huge-integer"),
+        pytest.param(ecwid_payload(currency="USD", total=92233720368547758.08), id="total-just-over-int64"),
+        pytest.param(with_order(internalId=2**63), id="internal-id-2**63"),
+        pytest.param(with_order(internalId=-1), id="internal-id-negative"),
+        pytest.param(with_order(internalId=10**40), id="internal-id-huge"),
+        pytest.param(ecwid_payload(store_id=2**63), id="store-id-2**63"),
+        pytest.param(ecwid_payload(store_id=-(2**63) - 1), id="store-id-below-int64"),
+    ],
+)
+def test_numbers_outside_signed_64_bit_are_refused(payload: dict[str, Any]) -> None:
+    assert_rejected(_gcm(payload))
+
+
+@pytest.mark.parametrize("internal_id", [0, 2**31, 2**62, INT64_MAX], ids=["0", "2**31", "2**62", "int64-max"])
+def test_internal_ids_up_to_signed_64_bit_are_accepted(internal_id: int) -> None:
+    assert parse(_gcm(with_order(internalId=internal_id))).ecwid_internal_id == internal_id
+
+
+def test_an_amount_over_32_bit_minor_units_is_accepted() -> None:
+    request = parse(_gcm(ecwid_payload(total=21474836.48)))
+    assert (request.amount.minor, request.amount.currency) == (2**31, "AMD")
+
+
+def test_a_store_id_at_the_top_of_signed_64_bit_is_accepted_when_configured() -> None:
+    secrets = {INT64_MAX: SecretStr(CLIENT_SECRET)}
+    assert parse(_gcm(ecwid_payload(store_id=INT64_MAX)), secrets).store_id == INT64_MAX
+
+
+def test_printable_unicode_in_stored_strings_is_accepted() -> None:
+    payload = ecwid_payload(lang="hy", order_id="ՊԱՏ-12", reference="транзакция_1")
+    request = parse(_gcm(payload))
+    assert (request.ecwid_order_id, request.reference_transaction_id) == ("ՊԱՏ-12", "транзакция_1")
