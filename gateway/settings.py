@@ -54,6 +54,7 @@ class Settings(BaseModel):
     session_timeout_s: int = 1200
     send_dynamic_callback_url: bool = True
     ecwid_max_attempts: int = Field(default=8, ge=1)
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024, description="largest request body accepted (413)")
     return_wait_s: float = Field(default=5.0, ge=0, description="how long a returning customer waits for Ecwid")
     poll_after_s: float = Field(default=30.0, gt=0, description="first status check of an open attempt")
     poll_max_interval_s: float = Field(default=300.0, gt=0, description="longest gap between two checks")
@@ -151,6 +152,7 @@ class Settings(BaseModel):
             "session_timeout_s": "SESSION_TIMEOUT_S",
             "send_dynamic_callback_url": "SEND_DYNAMIC_CALLBACK_URL",
             "ecwid_max_attempts": "ECWID_MAX_ATTEMPTS",
+            "max_request_bytes": "MAX_REQUEST_BYTES",
             "return_wait_s": "RETURN_WAIT_S",
             "poll_after_s": "POLL_AFTER_S",
             "poll_max_interval_s": "POLL_MAX_INTERVAL_S",

@@ -195,3 +195,19 @@ def test_settings_built_directly_refuse_a_secret_that_cannot_be_a_key(bad_secret
 def test_a_secret_whose_first_16_characters_are_16_bytes_is_accepted(secret: str) -> None:
     settings = direct_settings(ecwid_client_secrets={1003: secret, 2004: secret})
     assert settings.ecwid_client_secrets[2004].get_secret_value() == secret
+
+
+# --- request size limit ---------------------------------------------------------------------------------------------
+
+
+def test_the_request_size_limit_defaults_to_one_mebibyte() -> None:
+    assert Settings.from_env(environ()).max_request_bytes == 1024 * 1024
+
+
+def test_the_request_size_limit_is_read_from_the_environment() -> None:
+    assert Settings.from_env(environ(MAX_REQUEST_BYTES="65536")).max_request_bytes == 65536
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "1023", "lots"])
+def test_an_unusable_request_size_limit_is_refused(value: str) -> None:
+    assert "max_request_bytes" in str(configuration_error(environ(MAX_REQUEST_BYTES=value)))
