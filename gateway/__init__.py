@@ -20,10 +20,15 @@ def build_context(
     settings: Settings, *, clock: Clock | None = None, http: httpx.Client | None = None
 ) -> GatewayContext:
     """Wire the collaborators once: the database, the bank adapter, the Ecwid client (shared httpx client with
-    explicit timeouts), the token box and the clock."""
+    explicit timeouts), the token box and the clock. The database schema must already be migrated
+    (``vposlab-gateway migrate``): this only checks it, so many processes can start at once."""
     client = http or httpx.Client(timeout=httpx.Timeout(settings.http_timeout_s, connect=5.0), follow_redirects=False)
     db = Database(settings.database_url)
-    db.create_schema()
+    try:
+        db.check_schema()
+    except Exception:
+        db.dispose()
+        raise
     return GatewayContext(
         settings=settings,
         db=db,

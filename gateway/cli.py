@@ -1,18 +1,20 @@
-"""The gateway's own commands: ``serve`` (HTTP), ``worker`` (outbox relay + poller), ``init-db``."""
+"""The gateway's own commands: ``migrate`` (the schema, one explicit step), ``serve`` (HTTP), ``worker`` (outbox
+relay + poller). ``serve`` and ``worker`` refuse to start on a database that is not migrated; they never create
+or alter tables."""
 
 from __future__ import annotations
 
 import logging
-import time
-from datetime import timedelta
 
 import click
 
 from gateway import build_context, create_app
 from gateway.domain.errors import ConfigurationError
-from gateway.services.outbox import relay
-from gateway.services.poller import poll_open_attempts
+from gateway.services.context import GatewayContext
 from gateway.settings import Settings
+from gateway.store.database import Database
+from gateway.store.migrate import current_revision
+from gateway.worker import run_forever, run_pass
 
 
 def _settings() -> Settings:
@@ -29,11 +31,29 @@ def main(log_level: str) -> None:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
-@main.command("init-db")
-def init_db() -> None:
-    """Create the tables (idempotent)."""
-    build_context(_settings()).db.create_schema()
-    click.echo("schema ready")
+@main.command()
+def migrate() -> None:
+    """Bring the database schema to this version (Alembic; idempotent; run it once before serve and worker)."""
+    db = Database(_settings().database_url)
+    try:
+        db.migrate()
+        click.echo(f"schema at revision {current_revision(db.engine)}")
+    finally:
+        db.dispose()
+
+
+@main.command("init-db", hidden=True)
+@click.pass_context
+def init_db(click_ctx: click.Context) -> None:
+    """Old name of ``migrate``."""
+    click_ctx.invoke(migrate)
+
+
+def _context(settings: Settings) -> GatewayContext:
+    try:
+        return build_context(settings)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command()
@@ -43,30 +63,18 @@ def serve(host: str, port: int) -> None:
     """Serve HTTP with werkzeug's threaded server (put a TLS-terminating proxy in front in production)."""
     from werkzeug.serving import make_server
 
-    app = create_app(_settings())
+    app = create_app(context=_context(_settings()))
     click.echo(f"gateway listening on http://{host}:{port}")
     make_server(host, port, app, threaded=True).serve_forever()
 
 
 @main.command()
 @click.option("--interval", default=5.0, show_default=True, type=float)
-@click.option(
-    "--poll-after", default=60, show_default=True, type=int, help="seconds an attempt stays open before polling"
-)
 @click.option("--once", is_flag=True, help="one pass, then exit")
-def worker(interval: float, poll_after: int, once: bool) -> None:
-    """Relay the Ecwid outbox and poll open attempts."""
-    ctx = build_context(_settings())
-    while True:
-        result = relay(ctx)
-        changed = poll_open_attempts(ctx, min_age=timedelta(seconds=poll_after))
-        logging.getLogger("gateway.worker").info(
-            "worker_pass sent=%s retried=%s failed=%s polled_changes=%s",
-            result.sent,
-            result.retried,
-            result.failed,
-            changed,
-        )
-        if once:
-            return
-        time.sleep(interval)
+def worker(interval: float, once: bool) -> None:
+    """Relay the Ecwid outbox and poll open attempts (VPOSLAB_POLL_AFTER_S, VPOSLAB_POLL_MAX_INTERVAL_S)."""
+    ctx = _context(_settings())
+    if once:
+        run_pass(ctx)
+        return
+    run_forever(ctx, interval_s=interval)

@@ -10,7 +10,6 @@ import logging
 import secrets
 import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,8 +19,8 @@ from cryptography.fernet import Fernet
 
 from gateway import Settings, build_context, create_app
 from gateway.services.context import GatewayContext
-from gateway.services.outbox import relay
-from gateway.services.poller import poll_open_attempts
+from gateway.store.database import Database
+from gateway.worker import run_pass
 from lab.servers import ServerThread
 from simulator import create_app as create_simulator
 from simulator.config import EcwidStore, SimulatorConfig, VposMerchant
@@ -70,7 +69,7 @@ class Lab:
         self.secrets = secrets or LabSecrets()
         self._database_url = database_url or f"sqlite:///{workdir / 'gateway.sqlite3'}"
         self._worker_interval_s = worker_interval_s
-        self._poll_after = timedelta(seconds=poll_after_s)
+        self._poll_after_s = poll_after_s
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._sim_server = ServerThread("simulator")
@@ -123,6 +122,8 @@ class Lab:
                 "token_key": s.token_key,
                 "database_url": self._database_url,
                 "http_timeout_s": 10.0,
+                "poll_after_s": self._poll_after_s,
+                "poll_max_interval_s": max(self._poll_after_s, 30.0),
             }
         )
 
@@ -156,6 +157,7 @@ class Lab:
     def start(self) -> Lab:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._sim_server.start(create_simulator(self.simulator_config()))
+        migrate_database(self.settings().database_url)  # the operator's one explicit step
         self.gateway = build_context(self.settings())
         self._gw_server.start(create_app(context=self.gateway))
         self._worker = threading.Thread(target=self._work, name="gateway-worker", daemon=True)
@@ -188,8 +190,13 @@ class Lab:
     def _work(self) -> None:
         assert self.gateway is not None
         while not self._stop.wait(self._worker_interval_s):
-            try:
-                relay(self.gateway)
-                poll_open_attempts(self.gateway, min_age=self._poll_after)
-            except Exception:  # the worker must survive one bad pass; the next one retries
-                log.exception("lab worker pass failed")
+            run_pass(self.gateway)
+
+
+def migrate_database(database_url: str) -> None:
+    """The operator's one explicit schema step (``vposlab-gateway migrate``), before anything starts."""
+    db = Database(database_url)
+    try:
+        db.migrate()
+    finally:
+        db.dispose()

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from gateway.provider.port import Registered, Registration
 from gateway.services.context import GatewayContext
 from gateway.services.start_payment import StartOutcome, start_payment
 from gateway.settings import ProviderCredentials, ProviderMode, Settings
+from gateway.store.database import Database
 from gateway.store.models import Attempt, OperatorException, OutboxMessage, PaymentEvent, PaymentSession
 
 STORE_ID = 1003
@@ -139,6 +140,7 @@ class FakeProvider:
     register_delay_s: float = 0.0
     registrations: list[Registration] = field(default_factory=list)
     status_calls: list[str] = field(default_factory=list)
+    lookups_by_number: list[str] = field(default_factory=list)
     fail_register_with: list[ProviderError] = field(default_factory=list)
     status_error: ProviderError | None = None
     _statuses: dict[str, ProviderStatus] = field(default_factory=dict)
@@ -187,10 +189,12 @@ class FakeProvider:
         action_code: str = "0",
         amount_minor: int | None = None,
         currency_numeric: str | None = None,
+        deposited_minor: int | None = None,
+        refunded_minor: int | None = None,
     ) -> str:
         """Make the bank's status of record for this attempt say ``order_status``; returns the mdOrder.
 
-        Amount and currency default to the registered ones.
+        Amount and currency default to the registered ones; ``paymentAmountInfo`` amounts are None unless given.
         """
         registration = self.registration(order_number)
         md_order = self.md_order(order_number)
@@ -202,11 +206,25 @@ class FakeProvider:
                 currency_numeric=registration.amount.numeric_currency if currency_numeric is None else currency_numeric,
                 order_number=order_number,
                 masked_pan="408397**0003" if order_status in (1, 2) else None,
+                deposited_minor=deposited_minor,
+                refunded_minor=refunded_minor,
             )
         return md_order
 
     def status_of(self, md_order: str) -> ProviderStatus:
         return self._statuses[md_order]
+
+    def find_by_order_number(self, order_number: str, currency: str, language: str = "en") -> ProviderStatus | None:
+        """getOrderStatusExtended by orderNumber: the status with its mdOrder, or None for an order never registered."""
+        with self._lock:
+            self.lookups_by_number.append(order_number)
+            if self.status_error is not None:
+                raise self.status_error
+            registered = self._by_number.get(order_number)
+            status = self._statuses.get(registered.provider_order_id) if registered is not None else None
+        if registered is None or status is None:
+            return None
+        return replace(status, provider_order_id=registered.provider_order_id)
 
     def get_status(self, provider_order_id: str, currency: str, language: str = "en") -> ProviderStatus:
         with self._lock:
@@ -245,6 +263,7 @@ class FakeEcwid:
     told to fail the next calls."""
 
     calls: list[EcwidCall] = field(default_factory=list)
+    delay_s: float = 0.0  # a slow Ecwid: every answer takes this long (real time, outside the lock)
     _failures: list[httpx.Response] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -260,6 +279,8 @@ class FakeEcwid:
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content) if request.content else {}
+        if self.delay_s:
+            time.sleep(self.delay_s)
         with self._lock:
             self.calls.append(EcwidCall(request.method, str(request.url), request.headers, body))
             if self._failures:
@@ -324,6 +345,15 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+def migrate_database(database_url: str) -> None:
+    """What an operator runs once before starting the gateway: ``vposlab-gateway migrate``."""
+    db = Database(database_url)
+    try:
+        db.migrate()
+    finally:
+        db.dispose()
+
+
 @dataclass
 class Gateway:
     """A gateway context over a real database with the fakes plugged in."""
@@ -338,6 +368,7 @@ class Gateway:
     def build(cls, settings: Settings) -> Gateway:
         ecwid, clock, provider = FakeEcwid(), FakeClock(), FakeProvider()
         http = httpx.Client(transport=ecwid.transport())
+        migrate_database(settings.database_url)
         ctx = build_context(settings, clock=clock, http=http)
         ctx.provider = provider
         return cls(ctx, provider, ecwid, clock, http)

@@ -1,7 +1,9 @@
 """What a provider's order status means for an attempt: the pure decision behind every confirmation.
 
-The customer return, callbacks and the poller all end here, so "paid" is decided in exactly one place:
-orderStatus 2 (or 1, held, in two-phase) AND amount AND currency equal to what we registered.
+The customer return, callbacks, the poller and the stale-registration recovery all end here, so "paid" is decided
+in exactly one place: orderStatus 2 (or 1, held, in two-phase) AND amount AND currency equal to what we
+registered. A refund is full or partial by the bank's amounts (``paymentAmountInfo``), never by orderStatus 4
+alone, which the bank also reports after a partial refund (protocols.md 2.5).
 """
 
 from __future__ import annotations
@@ -10,22 +12,25 @@ from dataclasses import dataclass
 
 from gateway.domain.states import AttemptStatus
 
-# RBS orderStatus (protocols.md 2.5). 3/4 come after a payment and belong to refunds, not to confirmation.
+S = AttemptStatus
+
+# RBS orderStatus (protocols.md 2.5) -> target, where the target does not depend on amounts or the current state.
 ORDER_STATUS_TARGETS: dict[int, AttemptStatus | None] = {
     0: None,  # registered, not paid yet: nothing to change
-    1: AttemptStatus.AUTHORIZED,
-    2: AttemptStatus.PAID,
-    3: AttemptStatus.REVERSED,
-    4: AttemptStatus.REFUNDED,
-    5: AttemptStatus.AUTHENTICATING,
-    6: AttemptStatus.DECLINED,
+    1: S.AUTHORIZED,
+    2: S.PAID,
+    5: S.AUTHENTICATING,
+    6: S.DECLINED,
 }
+REVERSED_STATUS = 3
+REFUNDED_STATUS = 4
 DECLINE_BY_TIMEOUT_CODES = frozenset({"-2007", "1001"})
 
 
 @dataclass(frozen=True)
 class ProviderStatus:
-    """The parts of getOrderStatusExtended a decision needs."""
+    """The parts of getOrderStatusExtended a decision needs. Amounts are minor units; ``None`` when the bank's
+    response version does not carry them (protocols.md 2.9)."""
 
     order_status: int
     action_code: str
@@ -33,6 +38,9 @@ class ProviderStatus:
     currency_numeric: str | None
     order_number: str | None = None
     masked_pan: str | None = None
+    deposited_minor: int | None = None
+    refunded_minor: int | None = None
+    provider_order_id: str | None = None  # mdOrder, when the answer names it (lookups by orderNumber)
 
 
 @dataclass(frozen=True)
@@ -40,17 +48,32 @@ class Decision:
     target: AttemptStatus | None
     exception_code: str | None = None
     detail: str = ""
+    refunded_minor: int | None = None
 
 
-def decide(status: ProviderStatus, *, amount_minor: int, currency_numeric: str) -> Decision:
+def decide(
+    status: ProviderStatus,
+    *,
+    amount_minor: int,
+    currency_numeric: str,
+    current: AttemptStatus = S.REGISTERED,
+    session_over: bool = False,
+) -> Decision:
     """Map a provider status to the attempt's target state, or to an operator exception.
 
-    Never returns PAID/AUTHORIZED when amount or currency differ from the registered ones.
+    Never returns PAID/AUTHORIZED when amount or currency differ from the registered ones. ``session_over``: our
+    clock says the bank page's session has ended, so an order the bank still reports as merely registered (0)
+    can no longer be paid and expires.
     """
-    if status.order_status not in ORDER_STATUS_TARGETS:
-        return Decision(None, "unknown_order_status", f"orderStatus {status.order_status}")
-    target = ORDER_STATUS_TARGETS[status.order_status]
-    if target in (AttemptStatus.PAID, AttemptStatus.AUTHORIZED) and (
+    code = status.order_status
+    if code == REVERSED_STATUS:
+        return Decision(S.CANCELLED if current is S.AUTHORIZED else S.REVERSED)
+    if code == REFUNDED_STATUS:
+        return _refund_decision(status, amount_minor)
+    if code not in ORDER_STATUS_TARGETS:
+        return Decision(None, "unknown_order_status", f"orderStatus {code}")
+    target = ORDER_STATUS_TARGETS[code]
+    if target in (S.PAID, S.AUTHORIZED) and (
         status.amount_minor != amount_minor or status.currency_numeric != currency_numeric
     ):
         return Decision(
@@ -59,6 +82,42 @@ def decide(status: ProviderStatus, *, amount_minor: int, currency_numeric: str) 
             f"bank reports {status.amount_minor} {status.currency_numeric}, "
             f"registered {amount_minor} {currency_numeric}",
         )
-    if target is AttemptStatus.DECLINED and status.action_code in DECLINE_BY_TIMEOUT_CODES:
-        return Decision(AttemptStatus.EXPIRED)
+    if target is S.DECLINED and status.action_code in DECLINE_BY_TIMEOUT_CODES:
+        return Decision(S.EXPIRED)
+    if target is None and session_over:
+        return Decision(S.EXPIRED)
     return Decision(target)
+
+
+def _refund_decision(status: ProviderStatus, amount_minor: int) -> Decision:
+    refunded = status.refunded_minor
+    if refunded is None or refunded <= 0:
+        return Decision(None, "refund_amount_unknown", "bank reports orderStatus 4 without a refunded amount")
+    # The deposited amount is what can be refunded; older response versions lack it: the registered amount was
+    # verified as paid, so it stands in.
+    base = status.deposited_minor if status.deposited_minor else amount_minor
+    target = S.REFUNDED if refunded >= base else S.PARTIALLY_REFUNDED
+    return Decision(target, refunded_minor=refunded)
+
+
+# Callback operations (protocols.md 2.8) -> attempt states in which that news is already accounted for.
+_ACCOUNTED_FOR: dict[str, frozenset[AttemptStatus]] = {
+    "approved": frozenset({S.AUTHORIZED, S.PAID, S.CANCELLED, S.PARTIALLY_REFUNDED, S.REFUNDED, S.REVERSED}),
+    "deposited": frozenset({S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.REVERSED}),
+    "reversed": frozenset({S.REVERSED, S.CANCELLED}),
+    "refunded": frozenset({S.REFUNDED}),
+    "declinedbytimeout": frozenset(
+        {S.DECLINED, S.EXPIRED, S.REGISTER_FAILED, S.CANCELLED, S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.REVERSED}
+    ),
+}
+
+
+def callback_is_news(operation: str, current: AttemptStatus) -> bool:
+    """Whether a (verified) callback could change what we know, so it is worth a status query at the bank.
+
+    A replayed ``deposited`` for an attempt already paid changes nothing and costs no bank call; a ``refunded`` for
+    a paid attempt, or any operation we do not know, still asks the bank. ``deposited`` for a declined or expired
+    attempt asks too: money on a closed attempt must be found.
+    """
+    accounted = _ACCOUNTED_FOR.get(operation.strip().lower())
+    return accounted is None or current not in accounted

@@ -36,3 +36,8 @@ class VposProvider(Protocol):
     def get_status(self, provider_order_id: str, currency: str, language: str = "en") -> ProviderStatus:
         """The status of record. Raises ProviderError / ProviderUnavailable."""
         ...
+
+    def find_by_order_number(self, order_number: str, currency: str, language: str = "en") -> ProviderStatus | None:
+        """The status of the order registered under our ``order_number`` (with its mdOrder when the bank names it),
+        or None when the bank has no such order. Raises ProviderError / ProviderUnavailable when it cannot tell."""
+        ...

@@ -49,27 +49,44 @@ class RbsProvider:
         return Registered(provider_order_id=order_id, form_url=form_url)
 
     def get_status(self, provider_order_id: str, currency: str, language: str = "en") -> ProviderStatus:
+        return self._status({"orderId": provider_order_id}, currency, language)
+
+    def find_by_order_number(self, order_number: str, currency: str, language: str = "en") -> ProviderStatus | None:
+        """The status of the bank order registered under our ``orderNumber``, or None when the bank has none
+        (errorCode 6, or no ``orderStatus``: protocols.md 2.9)."""
+        try:
+            return self._status({"orderNumber": order_number}, currency, language)
+        except ProviderError as exc:
+            if isinstance(exc, ProviderUnavailable) or exc.error_code != "6":
+                raise
+            return None
+        except _NoOrderStatus:
+            return None
+
+    def _status(self, lookup: dict[str, str], currency: str, language: str) -> ProviderStatus:
         # errorCode 2 ("declined by payment credentials") still carries the order's status of record.
         body = self._call(
-            "getOrderStatusExtended.do",
-            {"orderId": provider_order_id, "language": language},
-            currency,
-            status_codes=STATUS_CARRYING_CODES,
+            "getOrderStatusExtended.do", {**lookup, "language": language}, currency, status_codes=STATUS_CARRYING_CODES
         )
+        if body.get("orderStatus") is None and "orderNumber" in lookup:
+            raise _NoOrderStatus
         try:
             order_status = int(body["orderStatus"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ProviderUnavailable("getOrderStatusExtended.do answered without orderStatus") from exc
-        amount = body.get("amount")
         currency_numeric = body.get("currency")
         card = body.get("cardAuthInfo") if isinstance(body.get("cardAuthInfo"), dict) else {}
+        amounts = body.get("paymentAmountInfo") if isinstance(body.get("paymentAmountInfo"), dict) else {}
         return ProviderStatus(
             order_status=order_status,
             action_code=str(body.get("actionCode", "")),
-            amount_minor=int(amount) if isinstance(amount, int | str) and str(amount).isdigit() else None,
+            amount_minor=_minor(body.get("amount")),
             currency_numeric=str(currency_numeric).zfill(3) if currency_numeric is not None else None,
             order_number=str(body["orderNumber"]) if body.get("orderNumber") is not None else None,
             masked_pan=str(card.get("maskedPan")) if card and card.get("maskedPan") else None,
+            deposited_minor=_minor(amounts.get("depositedAmount")) if amounts else None,
+            refunded_minor=_refunded(amounts, body.get("refunds")),
+            provider_order_id=lookup.get("orderId") or _attribute(body.get("attributes"), "mdOrder"),
         )
 
     def _call(
@@ -100,3 +117,39 @@ class RbsProvider:
                 raise ProviderUnavailable(f"{method} system error: {message}")
             raise ProviderError(f"{method} errorCode {error_code}: {message}", error_code=error_code)
         return body
+
+
+class _NoOrderStatus(Exception):
+    """A lookup by orderNumber found no order (the answer has no orderStatus)."""
+
+
+def _minor(value: Any) -> int | None:
+    """An amount in minor units, as the bank sends it (number or digit string); None when absent or odd."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _refunded(amounts: Any, refunds: Any) -> int | None:
+    """``paymentAmountInfo.refundedAmount`` (response version 3+), else the sum of ``refunds[]`` (version 5+)."""
+    if isinstance(amounts, dict) and _minor(amounts.get("refundedAmount")) is not None:
+        return _minor(amounts.get("refundedAmount"))
+    if isinstance(refunds, list) and refunds:
+        values = [_minor(r.get("amount")) if isinstance(r, dict) else None for r in refunds]
+        if all(v is not None for v in values):
+            return sum(v for v in values if v is not None)
+    return None
+
+
+def _attribute(attributes: Any, name: str) -> str | None:
+    """A value from the ``attributes`` list (``[{"name": "mdOrder", "value": "..."}]``)."""
+    if not isinstance(attributes, list):
+        return None
+    for item in attributes:
+        if isinstance(item, dict) and item.get("name") == name and isinstance(item.get("value"), str):
+            return str(item["value"]) or None
+    return None

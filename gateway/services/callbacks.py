@@ -8,7 +8,9 @@ from collections.abc import Mapping
 
 from sqlalchemy import or_, select
 
+from gateway.domain.confirmation import callback_is_news
 from gateway.domain.errors import BadChecksum, UnknownPayment
+from gateway.domain.states import AttemptStatus
 from gateway.provider.checksum import verify_checksum
 from gateway.services.confirm import Confirmation, confirm_attempt
 from gateway.services.context import GatewayContext
@@ -31,15 +33,21 @@ def handle_callback(ctx: GatewayContext, params: Mapping[str, str]) -> Confirmat
         if order_number:
             conditions.append(Attempt.order_number == order_number)
         attempt = session.scalars(select(Attempt).where(or_(*conditions))).first() if conditions else None
-        if attempt is None or (md_order and attempt.provider_order_id != md_order):
+        if attempt is None or attempt.provider_order_id is None or (md_order and attempt.provider_order_id != md_order):
             log.warning("callback_unknown_order mdOrder=%s", (md_order or "")[:64])
             raise UnknownPayment("callback for an unknown bank order")
         attempt_id, session_id = attempt.id, attempt.session_id
         provider_order_id, currency, language = attempt.provider_order_id, attempt.currency, attempt.language
-    assert provider_order_id is not None
-    log.info("callback_received attempt_id=%s operation=%s", attempt_id, params.get("operation", "")[:32])
+        current, ecwid_status = AttemptStatus(attempt.status), attempt.session.ecwid_status
+    assert provider_order_id is not None  # checked above
+    operation = params.get("operation", "")[:32]
+    if not callback_is_news(operation, current):
+        # A replay (or a duplicate) of what we already know: no bank call, so replays cost nothing.
+        log.info("callback_already_known attempt_id=%s operation=%s state=%s", attempt_id, operation, current)
+        return Confirmation(current, ecwid_status, changed=False)
+    log.info("callback_received attempt_id=%s operation=%s", attempt_id, operation)
     status = ctx.provider.get_status(provider_order_id, currency, language)
-    confirmation = confirm_attempt(ctx, attempt_id, status, source=f"callback:{params.get('operation', '')[:32]}")
+    confirmation = confirm_attempt(ctx, attempt_id, status, source=f"callback:{operation}")
     try:
         relay(ctx, session_id=session_id)
     except Exception:  # the state is committed; the worker's relay will deliver it

@@ -1,5 +1,10 @@
 """The customer's return from the bank page. Never trusted: the bank's status of record decides, Ecwid is updated,
-and only then is the customer sent to Ecwid's ``returnUrl`` (exactly as received, plus ``errorMsg`` on failure)."""
+and only then is the customer sent to Ecwid's ``returnUrl`` (exactly as received, plus ``errorMsg`` on failure).
+
+"Ecwid is updated" means the session's current Ecwid status has been delivered, whoever delivers it: this request,
+a callback's request that got there first, or a worker. The return waits for that (bounded by ``return_wait_s``)
+and otherwise shows the self-refreshing processing page, which comes back here.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from gateway.domain.states import AttemptStatus
 from gateway.services.confirm import confirm_attempt
 from gateway.services.context import GatewayContext
 from gateway.services.messages import decline_message, message
-from gateway.services.outbox import relay
+from gateway.services.outbox import wait_until_delivered
 from gateway.store.models import Attempt
 
 log = logging.getLogger(__name__)
@@ -51,7 +56,9 @@ def handle_return(ctx: GatewayContext, provider_order_id: str | None, attempt_hi
         log.warning("return_status_unavailable attempt_id=%s error=%s", attempt_id, exc)
         return ReturnOutcome(None, lang, current_status)
     confirmation = confirm_attempt(ctx, attempt_id, status, source="return")
-    relay(ctx, session_id=session_id)  # Ecwid first, then the customer
+    if not wait_until_delivered(ctx, session_id, ctx.settings.return_wait_s):  # Ecwid first, then the customer
+        log.warning("return_waits_for_ecwid attempt_id=%s status=%s", attempt_id, confirmation.ecwid_status)
+        return ReturnOutcome(None, lang, confirmation.ecwid_status)
     with ctx.db.session() as session:
         attempt = session.get(Attempt, attempt_id)
         assert attempt is not None

@@ -11,10 +11,10 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.domain.errors import InvalidPaymentRequest, ProviderError
@@ -22,9 +22,11 @@ from gateway.domain.money import Money
 from gateway.domain.states import OPEN_STATES, SETTLED_PAID_STATES, AttemptStatus
 from gateway.ecwid.payment_request import PaymentRequest
 from gateway.provider.port import Registration
-from gateway.services.confirm import confirm_attempt
+from gateway.services.confirm import aware, confirm_attempt
 from gateway.services.context import GatewayContext
 from gateway.services.journal import record_event
+from gateway.services.lifecycle import transition
+from gateway.services.recovery import is_stale_registering, recover_registering
 from gateway.store.models import Attempt, PaymentSession
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,9 @@ def _resume(ctx: GatewayContext, session_id: int, page_view: str) -> StartOutcom
         if open_attempt is None:
             return None
         if open_attempt.status == AttemptStatus.REGISTERING:
+            if is_stale_registering(ctx, open_attempt):
+                _recover_for_customer(ctx, open_attempt, payment_session)
+                continue
             if time.monotonic() > deadline:
                 raise RegistrationFailed(
                     payment_session.return_url,
@@ -139,31 +144,38 @@ def _resume(ctx: GatewayContext, session_id: int, page_view: str) -> StartOutcom
                 )
             time.sleep(0.1)  # a concurrent request is talking to the bank right now
             continue
-        if ctx.clock.now() < _aware(open_attempt.expires_at) and open_attempt.form_url:
+        if ctx.clock.now() < aware(open_attempt.expires_at) and open_attempt.form_url:
             log.info("attempt_reused attempt=%s", open_attempt.order_number)
             return StartOutcome(open_attempt.form_url, open_attempt.order_number, reused=True)
         _close_stale_attempt(ctx, open_attempt)
 
 
+def _recover_for_customer(ctx: GatewayContext, attempt: Attempt, payment_session: PaymentSession) -> None:
+    """A registration that died half-way blocks the order: settle it with the bank before a new attempt."""
+    try:
+        recover_registering(ctx, attempt.id)
+    except ProviderError as exc:
+        log.warning("registering_recovery_failed attempt=%s error=%s", attempt.order_number, exc)
+        raise RegistrationFailed(payment_session.return_url, payment_session.lang, exc) from exc
+
+
 def _close_stale_attempt(ctx: GatewayContext, attempt: Attempt) -> None:
-    """The bank session is over by our clock: ask the bank (it may have been paid!) before moving on."""
-    assert attempt.provider_order_id is not None
+    """The bank session is over by our clock (or we never got its page): ask the bank (it may have been paid!)
+    before moving on; an order it still reports as unpaid expires. One the bank still shows at the 3-D Secure step
+    after its own timeout expires too: a payment that lands later becomes an operator exception, never lost."""
+    if attempt.provider_order_id is None:
+        raise RuntimeError(f"open attempt {attempt.order_number} has no bank order id")
     status = ctx.provider.get_status(attempt.provider_order_id, attempt.currency, attempt.language)
-    confirmation = confirm_attempt(ctx, attempt.id, status, source="resume")
+    confirmation = confirm_attempt(ctx, attempt.id, status, source="resume", expire_unpaid=True)
     if confirmation.attempt_status in OPEN_STATES:
         with ctx.db.session() as session, session.begin():
-            session.execute(
-                update(Attempt)
-                .where(Attempt.id == attempt.id, Attempt.status.in_([s.value for s in OPEN_STATES]))
-                .values(status=AttemptStatus.EXPIRED.value, updated_at=ctx.clock.now())
-            )
-            record_event(
+            transition(
                 session,
-                attempt.session_id,
-                "attempt:expired",
-                ctx.clock.now(),
-                attempt_id=attempt.id,
-                detail="session timeout passed, bank reports no payment",
+                attempt.id,
+                AttemptStatus.EXPIRED,
+                now=ctx.clock.now(),
+                source="resume",
+                detail=f"session timeout passed, bank reports orderStatus {status.order_status}",
             )
 
 
@@ -184,6 +196,9 @@ def _insert_attempt(ctx: GatewayContext, session_id: int, request: PaymentReques
                 created_at=now,
                 updated_at=now,
                 expires_at=now + timedelta(seconds=ctx.settings.session_timeout_s),
+                next_poll_at=now + timedelta(seconds=ctx.settings.registering_stale_s),
+                poll_count=0,
+                poll_errors=0,
             )
             session.add(attempt)
             session.flush()
@@ -213,37 +228,38 @@ def _register(ctx: GatewayContext, attempt_id: int) -> StartOutcome:
     try:
         registered = ctx.provider.register(registration)
     except ProviderError as exc:
-        _leave_registering(
-            ctx, attempt_id, payment_session.id, AttemptStatus.REGISTER_FAILED, detail=f"{exc.code}: {exc}"
-        )
+        _leave_registering(ctx, attempt_id, AttemptStatus.REGISTER_FAILED, detail=f"{exc.code}: {exc}")
         log.warning("register_failed attempt=%s error=%s", registration.order_number, exc)
         raise RegistrationFailed(return_url, lang, exc) from exc
-    _leave_registering(
+    now = ctx.clock.now()
+    left = _leave_registering(
         ctx,
         attempt_id,
-        payment_session.id,
         AttemptStatus.REGISTERED,
         detail=f"orderNumber={registration.order_number} mdOrder={registered.provider_order_id}",
         provider_order_id=registered.provider_order_id,
         form_url=registered.form_url,
+        next_poll_at=now + timedelta(seconds=ctx.settings.poll_after_s),
     )
+    if not left:
+        # Someone settled this attempt while the bank was answering (a stale-registration recovery): its page is
+        # not ours to hand out any more; the customer retries and gets a consistent attempt.
+        raise RegistrationFailed(
+            return_url, lang, ProviderError("the registration was settled elsewhere while the bank answered")
+        )
     log.info("attempt_registered attempt=%s", registration.order_number)
     return StartOutcome(registered.form_url, registration.order_number, reused=False)
 
 
 def _leave_registering(
-    ctx: GatewayContext, attempt_id: int, session_id: int, target: AttemptStatus, *, detail: str, **values: str
-) -> None:
-    """Compare-and-set out of ``registering`` with an audit event, in one transaction."""
-    now = ctx.clock.now()
+    ctx: GatewayContext, attempt_id: int, target: AttemptStatus, *, detail: str, **values: object
+) -> bool:
+    """Leave ``registering`` through the lifecycle writer; False when the attempt had already left it."""
     with ctx.db.session() as session, session.begin():
-        session.execute(
-            update(Attempt)
-            .where(Attempt.id == attempt_id, Attempt.status == AttemptStatus.REGISTERING.value)
-            .values(status=target.value, updated_at=now, **values)
+        result = transition(
+            session, attempt_id, target, now=ctx.clock.now(), source="register", detail=detail, values=values
         )
-        event = "register_failed" if target is AttemptStatus.REGISTER_FAILED else f"attempt:{target.value}"
-        record_event(session, session_id, event, now, attempt_id=attempt_id, detail=detail)
+    return result.changed
 
 
 def _gateway_return_url(ctx: GatewayContext, order_number: str) -> str:
@@ -257,8 +273,3 @@ def bank_language(lang: str) -> str:
 
 def _money(attempt: Attempt) -> Money:
     return Money(attempt.amount_minor, attempt.currency)
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes even for timezone-aware columns; they were stored in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.store.models import Base
+from gateway.store import migrate
 
 
 class Database:
@@ -28,8 +28,13 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+    def migrate(self) -> None:
+        """Bring the schema to the code's revision (the explicit ``migrate`` step; never called at start-up)."""
+        migrate.upgrade(self.engine)
+
+    def check_schema(self) -> None:
+        """Refuse to serve on a database whose schema is missing or at another revision (read-only)."""
+        migrate.check_schema(self.engine)
 
     def session(self) -> Session:
         return self.sessions()

@@ -3,6 +3,10 @@
 - one payment session per ``(store_id, reference_transaction_id)``;
 - one bank ``order_number`` and one ``provider_order_id`` per attempt, globally;
 - at most one OPEN attempt per session (partial unique index), so a double submit cannot register twice.
+
+Money in minor units and Ecwid's numeric ids are 64-bit (``BigInteger``): PostgreSQL's ``integer`` stops at
+2^31 - 1 (21,474,836.47 AMD), which SQLite hides. Every change here is an Alembic migration (``migrations/``);
+no process creates tables as a side effect of starting.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from gateway.domain.states import OPEN_STATES, AttemptStatus
@@ -27,11 +31,11 @@ class PaymentSession(Base):
     __table_args__ = (UniqueConstraint("store_id", "reference_transaction_id", name="uq_session_ecwid_order"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    store_id: Mapped[int]
+    store_id: Mapped[int] = mapped_column(BigInteger)
     reference_transaction_id: Mapped[str] = mapped_column(String(256))
     ecwid_order_id: Mapped[str] = mapped_column(String(256))
-    ecwid_internal_id: Mapped[int | None]
-    amount_minor: Mapped[int]
+    ecwid_internal_id: Mapped[int | None] = mapped_column(BigInteger)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     return_url: Mapped[str] = mapped_column(Text)  # the latest one received, kept exactly as received
     lang: Mapped[str] = mapped_column(String(8))
@@ -62,8 +66,10 @@ class Attempt(Base):
     order_number: Mapped[str] = mapped_column(String(32), unique=True)
     provider_order_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     form_url: Mapped[str | None] = mapped_column(Text)
+    # Written only by ``gateway.services.lifecycle.transition`` (house rule 14; a test enforces it).
     status: Mapped[str] = mapped_column(String(32), default=AttemptStatus.REGISTERING.value)
-    amount_minor: Mapped[int]
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    refunded_minor: Mapped[int | None] = mapped_column(BigInteger)  # as the bank reports it, after a refund
     currency: Mapped[str] = mapped_column(String(3))
     language: Mapped[str] = mapped_column(String(2))
     page_view: Mapped[str] = mapped_column(String(8))
@@ -72,6 +78,10 @@ class Attempt(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    # Poll schedule: a due time that moves on every check (with backoff), so no backlog starves an attempt.
+    next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
+    poll_count: Mapped[int] = mapped_column(Integer, default=0)
+    poll_errors: Mapped[int] = mapped_column(Integer, default=0)  # consecutive failed checks
 
     session: Mapped[PaymentSession] = relationship(back_populates="attempts")
 
@@ -85,8 +95,10 @@ class OutboxMessage(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("payment_sessions.id"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | sent | failed
-    tries: Mapped[int] = mapped_column(Integer, default=0)
-    next_try_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(Integer, default=0)  # answers from Ecwid (or timeouts), never crashes
+    next_try_at: Mapped[datetime]  # due time; while claimed, the end of the claim's lease
+    claim_token: Mapped[str | None] = mapped_column(String(32))  # who holds the lease; results need it
+    local_errors: Mapped[int] = mapped_column(Integer, default=0)  # our own failures, not Ecwid's answers
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

@@ -163,10 +163,10 @@ def test_decline_keeps_ecwid_incomplete_without_an_update(gw: Gateway) -> None:
 def test_poller_confirms_attempts_whose_return_and_callback_were_lost(gw: Gateway) -> None:
     number, _ = started(gw)
     gw.provider.set_status(number, 2)
-    assert poll_open_attempts(gw.ctx) == 0  # too young yet
+    assert poll_open_attempts(gw.ctx).checked == 0  # too young yet
     gw.clock.advance(31)
-    assert poll_open_attempts(gw.ctx) == 1
-    assert poll_open_attempts(gw.ctx) == 0
+    assert poll_open_attempts(gw.ctx).changed == 1
+    assert poll_open_attempts(gw.ctx).checked == 0
     assert gw.attempt(number).status == "paid"
     relay(gw.ctx)
     assert gw.ecwid.statuses() == ["PAID"]

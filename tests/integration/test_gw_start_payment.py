@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from gateway import build_context
 from gateway.domain.errors import InvalidPaymentRequest, ProviderError, ProviderUnavailable
 from gateway.domain.states import AttemptStatus
 from gateway.services.confirm import confirm_attempt
@@ -142,7 +141,7 @@ def test_registration_failure_closes_the_attempt_and_a_retry_succeeds(gw: Gatewa
     assert retry.attempt_order_number == attempts[1].order_number != attempts[0].order_number
     assert retry.redirect_url == attempts[1].form_url
     assert gw.provider.register_calls == 2
-    assert "register_failed" in gw.events()
+    assert "attempt:register_failed" in gw.events()
 
 
 def test_concurrent_duplicate_starts_register_once_and_all_get_the_same_page(gw: Gateway) -> None:
@@ -223,11 +222,3 @@ def test_no_dynamic_callback_url_when_switched_off(database_url: str) -> None:
         assert gateway.provider.registrations[0].callback_url is None
     finally:
         gateway.close()
-
-
-def test_build_context_creates_the_schema_idempotently(database_url: str) -> None:
-    settings = make_settings(database_url)
-    for _ in range(2):
-        ctx = build_context(settings)
-        ctx.db.create_schema()
-        ctx.db.dispose()
