@@ -156,3 +156,92 @@ def test_ecwid_client_reports_transient_and_permanent_errors(gw: Gateway) -> Non
         else:
             raise AssertionError(f"{status} accepted")
     assert all("tok" not in c.url for c in gw.ecwid.calls)
+
+
+# --- crashes and our own errors do not use up Ecwid's delivery budget (issue 5.6, 5.13) -------------------------
+
+
+def crash_while_holding_the_claim(gw: Gateway) -> None:
+    """A worker claims the message, starts the PUT and is killed before it records anything."""
+
+    class Killed(BaseException):
+        pass
+
+    real = gw.ctx.ecwid.update_order
+
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise Killed
+
+    gw.ctx.ecwid.update_order = killed  # type: ignore[method-assign]
+    try:
+        try:
+            relay(gw.ctx)
+        except Killed:
+            pass
+    finally:
+        gw.ctx.ecwid.update_order = real  # type: ignore[method-assign]
+
+
+def test_worker_kills_during_a_put_do_not_count_as_tries(database_url: str) -> None:
+    gw = Gateway.build(make_settings(database_url, ecwid_max_attempts=3))
+    try:
+        paid_and_queued(gw)
+        for _ in range(2):
+            crash_while_holding_the_claim(gw)
+            assert relay(gw.ctx).sent == 0  # the lease still stands: nobody else sends meanwhile
+            gw.clock.advance(61)  # the dead worker's lease runs out: the message is taken again
+        gw.ecwid.fail_next(503)
+        assert relay(gw.ctx).retried == 1
+        gw.clock.advance(backoff_s(1) + 1)
+        assert relay(gw.ctx).sent == 1
+        [message] = gw.outbox()
+        assert (message.state, message.tries) == ("sent", 2)  # one 503 and one 200: the kills cost nothing
+        assert gw.exceptions() == []
+    finally:
+        gw.close()
+
+
+def test_a_result_is_recorded_only_by_the_claims_owner(gw: Gateway) -> None:
+    # A slow worker whose lease ran out must not overwrite what the worker that took over recorded.
+    paid_and_queued(gw)
+    real = gw.ctx.ecwid.update_order
+
+    def slow_then_overtaken(*args: Any, **kwargs: Any) -> None:
+        gw.clock.advance(61)
+        gw.ctx.ecwid.update_order = real  # type: ignore[method-assign]
+        assert relay(gw.ctx).sent == 1  # another worker takes the expired claim and delivers
+        raise EcwidApiError("Ecwid API answered 503", status=503)
+
+    gw.ctx.ecwid.update_order = slow_then_overtaken  # type: ignore[method-assign]
+    result = relay(gw.ctx)
+    assert (result.sent, result.retried) == (0, 0)
+    [message] = gw.outbox()
+    assert (message.state, message.tries) == ("sent", 1)
+
+
+def test_a_message_that_keeps_failing_in_our_code_stays_alone_and_becomes_an_operator_exception(gw: Gateway) -> None:
+    paid_and_queued(gw)  # store 1003's session
+    other = gw.start(reference="transaction_other", order_id="OTHER")
+    number = other.attempt_order_number or ""
+    confirm_attempt(gw.ctx, gw.attempt(number).id, gw.provider.status_of(gw.provider.set_status(number, 2)), "test")
+    real = gw.ctx.ecwid.update_order
+    first_session = gw.outbox()[0].session_id
+
+    def broken_for_one_session(store_id: int, ref: str, token: str, fields: dict[str, Any]) -> None:
+        if ref != "transaction_other":
+            raise RuntimeError("a bug that only this message triggers")
+        real(store_id, ref, token, fields)
+
+    gw.ctx.ecwid.update_order = broken_for_one_session  # type: ignore[method-assign]
+    result = relay(gw.ctx)
+    assert (result.sent, result.errors) == (1, 1)  # the other session's update still went out
+    for _ in range(4):
+        gw.clock.advance(61)
+        relay(gw.ctx)
+    stuck = next(m for m in gw.outbox() if m.session_id == first_session)
+    assert (stuck.state, stuck.tries, stuck.local_errors) == ("pending", 0, 5)
+    assert [(e.code, e.session_id) for e in gw.exceptions()] == [("ecwid_relay_error", first_session)]
+    gw.ctx.ecwid.update_order = real  # type: ignore[method-assign]
+    gw.clock.advance(61)
+    relay(gw.ctx)
+    assert next(m for m in gw.outbox() if m.session_id == first_session).state == "sent"  # fixed: it goes out

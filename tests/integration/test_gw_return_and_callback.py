@@ -178,3 +178,80 @@ def test_callback_found_by_order_number_alone_is_confirmed(gw: Gateway) -> None:
         gw.ctx, sign_callback({"orderNumber": number, "operation": "deposited", "status": "1"})
     )
     assert confirmation.attempt_status is AttemptStatus.PAID
+
+
+# --- replays cost nothing (issue 5.9) -----------------------------------------------------------------------------
+
+
+def test_replays_of_a_callback_already_accounted_for_make_no_bank_call(gw: Gateway) -> None:
+    number = started(gw)
+    gw.provider.set_status(number, 2)
+    callback = gw.signed_callback(number, "deposited")
+    handle_callback(gw.ctx, callback)
+    calls = len(gw.provider.status_calls)
+
+    results = [handle_callback(gw.ctx, callback) for _ in range(200)]
+
+    assert len(gw.provider.status_calls) == calls  # 200 replays, 0 status queries
+    assert {(r.attempt_status, r.changed) for r in results} == {(AttemptStatus.PAID, False)}
+    assert len(gw.ecwid.puts) == 1
+
+
+@pytest.mark.parametrize(
+    ("operation", "asks"),
+    [("refunded", True), ("reversed", True), ("declinedByTimeout", False), ("approved", False), ("mystery", True)],
+)
+def test_a_callback_that_could_change_a_paid_attempt_still_asks_the_bank(
+    gw: Gateway, operation: str, asks: bool
+) -> None:
+    number = started(gw)
+    gw.provider.set_status(number, 2)
+    handle_callback(gw.ctx, gw.signed_callback(number, "deposited"))
+    calls = len(gw.provider.status_calls)
+    handle_callback(gw.ctx, gw.signed_callback(number, operation))
+    assert len(gw.provider.status_calls) == calls + asks
+
+
+def test_a_deposited_callback_for_a_declined_attempt_still_asks_the_bank(gw: Gateway) -> None:
+    # Money on an attempt we closed must be found, so this is never skipped as "already known".
+    number = started(gw)
+    gw.provider.set_status(number, 6, action_code="116")
+    handle_callback(gw.ctx, gw.signed_callback(number, "declinedByTimeout", status="0"))
+    gw.provider.set_status(number, 2)
+    handle_callback(gw.ctx, gw.signed_callback(number, "deposited"))
+    assert [e.code for e in gw.exceptions()] == ["payment_on_closed_attempt"]
+
+
+# --- refunds reported by the bank are full or partial by amount (issue 5.11) --------------------------------------
+
+
+def test_a_partial_refund_in_the_bank_portal_makes_ecwid_partially_refunded_then_refunded(gw: Gateway) -> None:
+    number = started(gw)
+    gw.provider.set_status(number, 2)
+    handle_callback(gw.ctx, gw.signed_callback(number, "deposited"))
+    amount = gw.attempt(number).amount_minor
+
+    gw.provider.set_status(number, 4, deposited_minor=amount, refunded_minor=amount // 3)
+    partial = handle_callback(gw.ctx, gw.signed_callback(number, "refunded"))
+    assert (partial.attempt_status, partial.ecwid_status) == (AttemptStatus.PARTIALLY_REFUNDED, "PARTIALLY_REFUNDED")
+    assert gw.attempt(number).refunded_minor == amount // 3
+
+    gw.provider.set_status(number, 4, deposited_minor=amount, refunded_minor=amount // 2)
+    second = handle_callback(gw.ctx, gw.signed_callback(number, "refunded"))
+    assert (second.attempt_status, second.changed) == (AttemptStatus.PARTIALLY_REFUNDED, True)
+    assert gw.attempt(number).refunded_minor == amount // 2
+
+    gw.provider.set_status(number, 4, deposited_minor=amount, refunded_minor=amount)
+    full = handle_callback(gw.ctx, gw.signed_callback(number, "refunded"))
+    assert (full.attempt_status, full.ecwid_status) == (AttemptStatus.REFUNDED, "REFUNDED")
+    assert gw.ecwid.statuses() == ["PAID", "PARTIALLY_REFUNDED", "REFUNDED"]
+
+
+def test_orderstatus_4_without_amounts_is_an_operator_exception_not_a_guess(gw: Gateway) -> None:
+    number = started(gw)
+    gw.provider.set_status(number, 2)
+    handle_callback(gw.ctx, gw.signed_callback(number, "deposited"))
+    gw.provider.set_status(number, 4)  # a response version without paymentAmountInfo or refunds[]
+    result = handle_callback(gw.ctx, gw.signed_callback(number, "refunded"))
+    assert (result.attempt_status, result.ecwid_status) == (AttemptStatus.PAID, "PAID")
+    assert [e.code for e in gw.exceptions()] == ["refund_amount_unknown"]

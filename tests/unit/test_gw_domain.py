@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 
-from gateway.domain.confirmation import Decision, ProviderStatus, decide
+from gateway.domain.confirmation import Decision, ProviderStatus, callback_is_news, decide
 from gateway.domain.money import CURRENCIES, Money, MoneyError
 from gateway.domain.states import (
     OPEN_STATES,
@@ -205,3 +205,78 @@ def test_money_knows_numeric_currency_and_major_units() -> None:
 def test_money_from_major_refuses_what_cannot_be_exact(value: object, currency: str) -> None:
     with pytest.raises(MoneyError):
         Money.from_major(value, currency)  # type: ignore[arg-type]
+
+
+# --- refunds, reversals and expiry by our clock (issue 5.11) ------------------------------------------------------
+
+
+def refund_status(deposited: int | None, refunded: int | None) -> ProviderStatus:
+    return ProviderStatus(4, "0", 1500000, AMD, deposited_minor=deposited, refunded_minor=refunded)
+
+
+@pytest.mark.parametrize(
+    ("deposited", "refunded", "target"),
+    [
+        (1500000, 1, S.PARTIALLY_REFUNDED),
+        (1500000, 1499999, S.PARTIALLY_REFUNDED),
+        (1500000, 1500000, S.REFUNDED),
+        (1000000, 1000000, S.REFUNDED),  # a partial capture, refunded in full
+        (None, 700000, S.PARTIALLY_REFUNDED),  # no depositedAmount: the registered (verified) amount stands in
+        (None, 1500000, S.REFUNDED),
+    ],
+)
+def test_order_status_4_is_full_or_partial_by_the_amounts(
+    deposited: int | None, refunded: int, target: AttemptStatus
+) -> None:
+    decision = decide(refund_status(deposited, refunded), amount_minor=1500000, currency_numeric=AMD, current=S.PAID)
+    assert (decision.target, decision.refunded_minor) == (target, refunded)
+
+
+@pytest.mark.parametrize("refunded", [None, 0])
+def test_order_status_4_without_a_refunded_amount_is_an_exception(refunded: int | None) -> None:
+    decision = decide(refund_status(1500000, refunded), amount_minor=1500000, currency_numeric=AMD, current=S.PAID)
+    assert (decision.target, decision.exception_code) == (None, "refund_amount_unknown")
+
+
+@pytest.mark.parametrize(("current", "target"), [(S.AUTHORIZED, S.CANCELLED), (S.PAID, S.REVERSED)])
+def test_order_status_3_cancels_a_hold_and_reverses_a_payment(current: AttemptStatus, target: AttemptStatus) -> None:
+    assert decide(status(3), amount_minor=1500000, currency_numeric=AMD, current=current).target is target
+
+
+def test_an_unpaid_order_expires_only_once_the_session_is_over() -> None:
+    assert decide(status(0), amount_minor=1500000, currency_numeric=AMD, session_over=True).target is S.EXPIRED
+    assert decide(status(0), amount_minor=1500000, currency_numeric=AMD, session_over=False).target is None
+    # 3-D Secure still in progress at the bank is the bank's word, not ours to overrule
+    assert decide(status(5), amount_minor=1500000, currency_numeric=AMD, session_over=True).target is S.AUTHENTICATING
+
+
+# --- which callbacks are worth a bank call (issue 5.9) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "current", "news"),
+    [
+        ("deposited", S.PAID, False),
+        ("deposited", S.REFUNDED, False),
+        ("DEPOSITED", S.PAID, False),
+        ("deposited", S.REGISTERED, True),
+        ("deposited", S.DECLINED, True),  # money on a closed attempt must be found
+        ("deposited", S.EXPIRED, True),
+        ("approved", S.AUTHORIZED, False),
+        ("approved", S.REGISTERED, True),
+        ("refunded", S.PAID, True),
+        ("refunded", S.PARTIALLY_REFUNDED, True),
+        ("refunded", S.REFUNDED, False),
+        ("reversed", S.REVERSED, False),
+        ("reversed", S.AUTHORIZED, True),
+        ("declinedByTimeout", S.EXPIRED, False),
+        ("declinedByTimeout", S.PAID, False),
+        ("declinedByTimeout", S.AUTHENTICATING, True),
+        ("something_new", S.PAID, True),
+        ("", S.PAID, True),
+    ],
+)
+def test_callback_is_news_only_when_it_could_change_the_attempt(
+    operation: str, current: AttemptStatus, news: bool
+) -> None:
+    assert callback_is_news(operation, current) is news

@@ -159,3 +159,69 @@ def test_timeout_and_connection_errors_are_unavailable() -> None:
 def test_currency_without_credentials_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError):
         provider(lambda request: httpx.Response(200, json={})).get_status("md-1", "EUR")
+
+
+# --- amounts after the payment and lookups by orderNumber (issue 5.11, 5.12) --------------------------------------
+
+
+def status_body(**fields: object) -> dict[str, object]:
+    body: dict[str, object] = {"errorCode": "0", "orderStatus": 4, "amount": 1500000, "currency": "051"}
+    body.update(fields)
+    return body
+
+
+def answering(body: dict[str, object], seen: list[dict[str, str]] | None = None) -> RbsProvider:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if seen is not None:
+            seen.append(form_of(request))
+        return httpx.Response(200, json=body)
+
+    return provider(handler)
+
+
+def test_status_reads_deposited_and_refunded_amounts_from_payment_amount_info() -> None:
+    body = status_body(paymentAmountInfo={"depositedAmount": 1500000, "refundedAmount": "500000"})
+    status = answering(body).get_status("md-1", "AMD")
+    assert (status.deposited_minor, status.refunded_minor) == (1500000, 500000)
+
+
+def test_status_sums_refunds_when_payment_amount_info_is_missing() -> None:
+    body = status_body(refunds=[{"amount": 100000}, {"amount": "250000"}])
+    status = answering(body).get_status("md-1", "AMD")
+    assert (status.deposited_minor, status.refunded_minor) == (None, 350000)
+
+
+@pytest.mark.parametrize("extra", [{}, {"paymentAmountInfo": "odd"}, {"refunds": [{"amount": "x"}]}])
+def test_status_without_usable_refund_amounts_says_none(extra: dict[str, object]) -> None:
+    status = answering(status_body(**extra)).get_status("md-1", "AMD")
+    assert status.refunded_minor is None
+
+
+def test_lookup_by_order_number_names_the_mdorder_from_attributes() -> None:
+    seen: list[dict[str, str]] = []
+    body = status_body(orderStatus=0, attributes=[{"name": "mdOrder", "value": "md-42"}])
+    status = answering(body, seen).find_by_order_number("V123", "AMD", "hy")
+    assert status is not None and (status.order_status, status.provider_order_id) == (0, "md-42")
+    assert seen[0]["orderNumber"] == "V123" and "orderId" not in seen[0]
+    assert seen[0]["userName"] == "amd_api"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"errorCode": "6", "errorMessage": "Order not found"},
+        {"errorCode": 6, "errorMessage": "Order not found"},
+        {"errorCode": "0", "errorMessage": "Success"},  # orderStatus absent: not found (protocols.md 2.9)
+    ],
+)
+def test_lookup_by_order_number_of_an_order_the_bank_never_registered_is_none(body: dict[str, object]) -> None:
+    assert answering(body).find_by_order_number("V123", "AMD") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [({"errorCode": "5", "errorMessage": "Access denied"}, ProviderError), ({"errorCode": "7"}, ProviderUnavailable)],
+)
+def test_lookup_by_order_number_that_cannot_tell_raises(body: dict[str, object], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        answering(body).find_by_order_number("V123", "AMD")
