@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 
 from gateway.domain.errors import ConfigurationError
 from gateway.domain.money import CURRENCIES
 from gateway.ecwid.crypto import key_from_secret
+from gateway.ecwid.payment_request import return_host_pattern_problem
 
 ENV_PREFIX = "VPOSLAB_"
 DEFAULT_PROVIDER_URLS = {
@@ -43,6 +44,10 @@ class Settings(BaseModel):
 
     public_url: str = Field(description="Where the bank and browsers reach this gateway, no trailing slash")
     ecwid_client_secrets: dict[int, SecretStr] = Field(description="storeId -> the payment app's client_secret")
+    ecwid_return_hosts: dict[int, list[str]] = Field(
+        default_factory=dict,
+        description="storeId -> the returnUrl hosts accepted for it ('host' or '*.suffix'); no entry: any host",
+    )
     ecwid_api_url: str = "https://app.ecwid.com/api/v3"
     provider_mode: ProviderMode
     provider_base_url: str = ""
@@ -82,6 +87,27 @@ class Settings(BaseModel):
             )
         return value
 
+    @field_validator("ecwid_return_hosts")
+    @classmethod
+    def _return_host_patterns(cls, value: dict[int, list[str]], info: ValidationInfo) -> dict[int, list[str]]:
+        """Lower-case, without a trailing dot; each either a host name or '*.suffix' (subdomains of suffix); only for
+        configured stores, since a list under a mistyped store id would leave the real store allowing any host."""
+        secrets = info.data.get("ecwid_client_secrets")  # absent when it failed its own validation
+        unknown = sorted(set(value) - set(secrets)) if secrets is not None else []
+        if unknown:
+            stores = ", ".join(str(store_id) for store_id in unknown)
+            raise ValueError(f"store {stores} has no client secret")
+        normalised: dict[int, list[str]] = {}
+        for store_id, patterns in value.items():
+            if not patterns:
+                raise ValueError(f"store {store_id}: an empty list would refuse every request (remove the entry)")
+            normalised[store_id] = [pattern.lower().removesuffix(".") for pattern in patterns]
+            for pattern in normalised[store_id]:
+                problem = return_host_pattern_problem(pattern)
+                if problem is not None:
+                    raise ValueError(f"store {store_id}: {problem}")
+        return normalised
+
     @field_validator("provider_credentials")
     @classmethod
     def _known_currencies(cls, value: dict[str, ProviderCredentials]) -> dict[str, ProviderCredentials]:
@@ -117,6 +143,7 @@ class Settings(BaseModel):
         """Read ``VPOSLAB_*`` variables. JSON for the maps:
 
         VPOSLAB_ECWID_CLIENT_SECRETS='{"1003": "client-secret"}'
+        VPOSLAB_ECWID_RETURN_HOSTS='{"1003": ["mystore.example", "*.company.site"]}'   (optional)
         VPOSLAB_PROVIDER_CREDENTIALS='{"AMD": {"user_name": "...", "password": "..."}}'
         """
         env = os.environ if environ is None else environ
@@ -157,6 +184,8 @@ class Settings(BaseModel):
             "poll_after_s": "POLL_AFTER_S",
             "poll_max_interval_s": "POLL_MAX_INTERVAL_S",
         }
+        if get("ECWID_RETURN_HOSTS"):
+            values["ecwid_return_hosts"] = load_json("ECWID_RETURN_HOSTS")
         for field, name in optional.items():
             raw = get(name)
             if raw is not None and raw != "":

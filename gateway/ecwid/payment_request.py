@@ -16,12 +16,21 @@ flipped through the IV). Even an authentic payload is checked so that nothing we
 later: every stored string is a ``CleanStr`` (no control character, no lone surrogate), ``returnUrl`` is an absolute
 http(s) URL with a host and without whitespace or backslashes, ids fit a signed 64-bit integer (``internalId`` >= 0)
 and the total's minor units do too (``Money``).
+
+The customer is sent back to ``returnUrl`` exactly as received (protocols.md 1.4), on whatever host it names. That is
+acceptable because the payload is encrypted with the store's client secret: only Ecwid (or whoever holds the
+secret) chooses it, and CBC tampering without the key only garbles blocks, which the schema refuses. Stores that
+want more can list their hosts (``Settings.ecwid_return_hosts``): ``"mystore.example"`` matches that host exactly,
+``"*.company.site"`` matches its subdomains only (not ``company.site`` itself); host names compare case-insensitively,
+without a trailing dot, ignoring the port, as written in the returnUrl (no IDNA conversion). A store with a list gets
+the one uniform ``InvalidPaymentRequest`` for any other host; a store without one accepts any host.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -36,6 +45,9 @@ from gateway.ecwid.crypto import decrypt_cbc, decrypt_gcm, key_from_secret
 
 MAX_FIELD_LEN = 8192
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# A host-name label for the allow-list: anything but separators, URL delimiters, '%', whitespace and wildcards.
+_HOST_LABEL = r"[^\s./:@*\\?#\[\]%]+"
+_HOST_NAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*")
 
 
 def _clean(value: str) -> str:
@@ -106,9 +118,15 @@ def parse_payment_request(
     form: Mapping[str, str],
     client_secrets: Mapping[int, PydanticSecret],
     supported_currencies: frozenset[str],
+    *,
+    return_hosts: Mapping[int, Sequence[str]] | None = None,
 ) -> PaymentRequest:
     """Decrypt (``enc_data`` first, then ``data``) and validate. Raises ``InvalidPaymentRequest`` for anything odd,
-    never says which key or check failed, and never picks a store by the order of the configured secrets."""
+    never says which key or check failed, and never picks a store by the order of the configured secrets.
+
+    ``return_hosts``: storeId -> the returnUrl host patterns accepted for that store (see the module docstring);
+    a store without an entry accepts any host."""
+    hosts = return_hosts or {}
     enc_data, data = form.get("enc_data"), form.get("data")
     if not enc_data and not data:
         raise InvalidPaymentRequest("no enc_data or data field")
@@ -122,13 +140,13 @@ def parse_payment_request(
                 plaintext = decrypt_gcm(enc_data, key)
             except InvalidPaymentRequest:
                 continue
-            return _validate(plaintext, stores, supported_currencies)  # authentic: this key and no other
+            return _validate(plaintext, stores, supported_currencies, hosts)  # authentic: this key and no other
     if not data:
         raise InvalidPaymentRequest("undecryptable")
     candidates: list[PaymentRequest] = []
     for key, stores in stores_by_key.items():  # every key, always: no early exit that depends on the order
         try:
-            candidates.append(_validate(decrypt_cbc(data, key), stores, supported_currencies))
+            candidates.append(_validate(decrypt_cbc(data, key), stores, supported_currencies, hosts))
         except InvalidPaymentRequest:
             continue
     if len(candidates) != 1:
@@ -144,7 +162,29 @@ def _stores_by_key(client_secrets: Mapping[int, PydanticSecret]) -> dict[bytes, 
     return {key: frozenset(stores) for key, stores in groups.items()}
 
 
-def _validate(plaintext: bytes, stores: frozenset[int], supported_currencies: frozenset[str]) -> PaymentRequest:
+def return_host_pattern_problem(pattern: str) -> str | None:
+    """None when ``pattern`` (lower-case, without a trailing dot) is a host name or ``*.`` and a host name; otherwise
+    why not, without quoting it (it is configuration, read by ``Settings``)."""
+    if has_unsafe_characters(pattern) or _HOST_NAME.fullmatch(pattern.removeprefix("*.")) is None:
+        return "a returnUrl host must be a host name or '*.' and a host name (no scheme, port, path or other '*')"
+    return None
+
+
+def return_host_allowed(host: str, patterns: Sequence[str]) -> bool:
+    """True when ``host`` equals a listed host or is a subdomain of a ``*.suffix`` one (never the suffix itself).
+    A host with an empty label, a '%' or other oddities matches nothing."""
+    host = host.lower().removesuffix(".")
+    if _HOST_NAME.fullmatch(host) is None:
+        return False
+    return any(host.endswith(p[1:]) if p.startswith("*.") else host == p for p in patterns)
+
+
+def _validate(
+    plaintext: bytes,
+    stores: frozenset[int],
+    supported_currencies: frozenset[str],
+    return_hosts: Mapping[int, Sequence[str]],
+) -> PaymentRequest:
     try:
         payload = _Payload.model_validate(json.loads(plaintext))
     except (ValueError, ValidationError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
@@ -160,6 +200,9 @@ def _validate(plaintext: bytes, stores: frozenset[int], supported_currencies: fr
         raise InvalidPaymentRequest("bad amount") from exc
     if amount.minor <= 0:
         raise InvalidPaymentRequest("total is not positive")
+    allowed_hosts = return_hosts.get(payload.storeId)
+    if allowed_hosts is not None and not return_host_allowed(urlsplit(payload.returnUrl).hostname or "", allowed_hosts):
+        raise InvalidPaymentRequest("returnUrl host is not on the store's list")
     order = payload.cart.order
     return PaymentRequest(
         store_id=payload.storeId,

@@ -27,6 +27,8 @@ def payment_url() -> Response:
     ctx = context()
     supported = frozenset(c for c in ctx.settings.provider_credentials if c in CURRENCIES)
     form = {k: v for k, v in request.form.items() if k in ("enc_data", "data")}
-    payment_request = parse_payment_request(form, ctx.settings.ecwid_client_secrets, supported)
+    payment_request = parse_payment_request(
+        form, ctx.settings.ecwid_client_secrets, supported, return_hosts=ctx.settings.ecwid_return_hosts
+    )
     outcome = start_payment(ctx, payment_request, page_view=page_view_for(request.user_agent.string))
     return redirect(outcome.redirect_url, code=303)

@@ -20,11 +20,13 @@ from tests.gateway_fakes import (
     CLIENT_SECRET,
     ECWID_TOKEN,
     RETURN_URL,
+    STORE_ID,
     Gateway,
     ecwid_form,
     ecwid_payload,
     encrypt_cbc,
     encrypt_gcm,
+    make_settings,
     sign_callback,
     unavailable,
 )
@@ -271,3 +273,52 @@ def test_health_answers_200_with_the_provider_mode(client: FlaskClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "provider_mode": "TEST"}
+
+
+# --- per-store allow-list of returnUrl hosts ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def listed_client(database_url: str) -> Iterator[tuple[Gateway, FlaskClient]]:
+    settings = make_settings(database_url, ecwid_return_hosts={STORE_ID: ["mystore.example", "*.company.site"]})
+    gateway = Gateway.build(settings)
+    try:
+        with create_app(context=gateway.ctx).test_client() as test_client:
+            yield gateway, test_client
+    finally:
+        gateway.close()
+
+
+@pytest.mark.parametrize(
+    "return_url", [RETURN_URL, "https://shop.company.site/checkout?key=k"], ids=["exact", "wildcard"]
+)
+def test_a_return_url_on_the_stores_list_is_accepted(
+    listed_client: tuple[Gateway, FlaskClient], return_url: str
+) -> None:
+    gw, client = listed_client
+    pay(client, ecwid_form(ecwid_payload(return_url=return_url)))
+    assert gw.payment_session().return_url == return_url
+
+
+@pytest.mark.parametrize(
+    "return_url",
+    ["https://evil.example/checkout", "https://company.site/checkout", "https://mystore.example@evil.example/"],
+    ids=["foreign", "wildcard-apex", "userinfo-trick"],
+)
+def test_a_return_url_off_the_stores_list_gets_the_generic_page_and_stores_nothing(
+    listed_client: tuple[Gateway, FlaskClient], return_url: str
+) -> None:
+    gw, client = listed_client
+    response = client.post("/ecwid/payment", data=ecwid_form(ecwid_payload(return_url=return_url)))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert MESSAGES["en"]["generic_error"] in page
+    assert "evil.example" not in page
+    assert set(gw.row_counts().values()) == {0}
+    assert gw.provider.register_calls == 0
+
+
+def test_without_a_list_a_foreign_return_url_is_followed(gw: Gateway, client: FlaskClient) -> None:
+    # Authenticated by the client secret, so Ecwid's choice: followed exactly as received (module docstring).
+    pay(client, ecwid_form(ecwid_payload(return_url="https://elsewhere.example/thanks")))
+    assert gw.payment_session().return_url == "https://elsewhere.example/thanks"

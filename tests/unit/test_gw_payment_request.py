@@ -520,3 +520,86 @@ def test_printable_unicode_in_stored_strings_is_accepted() -> None:
     payload = ecwid_payload(lang="hy", order_id="ՊԱՏ-12", reference="транзакция_1")
     request = parse(_gcm(payload))
     assert (request.ecwid_order_id, request.reference_transaction_id) == ("ՊԱՏ-12", "транзакция_1")
+
+
+# --- optional per-store allow-list of returnUrl hosts ----------------------------------------------------------------
+
+HOSTS = {STORE_ID: ["mystore.example", "*.company.site"]}
+
+
+def parse_with_hosts(return_url: str, hosts: dict[int, list[str]] | None = None, *, mode: str = "gcm") -> str:
+    payload = ecwid_payload(return_url=return_url)
+    form = _gcm(payload) if mode == "gcm" else _cbc(payload)
+    request = parse_payment_request(form, SECRETS, SUPPORTED, return_hosts=HOSTS if hosts is None else hosts)
+    return request.return_url
+
+
+@pytest.mark.parametrize(
+    "return_url",
+    [
+        "https://evil.example/phish",
+        "http://127.0.0.1:9/x",
+        "https://mystore.example.evil.example/checkout",
+    ],
+    ids=["foreign-host", "ip", "lookalike"],
+)
+def test_without_a_list_any_host_is_followed_as_received(return_url: str) -> None:
+    assert parse_with_hosts(return_url, {}) == return_url
+    assert parse(_gcm(ecwid_payload(return_url=return_url))).return_url == return_url  # no list given at all
+
+
+@pytest.mark.parametrize("mode", ["gcm", "cbc"])
+@pytest.mark.parametrize(
+    "return_url",
+    [
+        RETURN_URL,
+        "https://MyStore.Example/checkout",
+        "https://mystore.example:8443/checkout",
+        "https://mystore.example./checkout",
+        "http://user@mystore.example/checkout",
+        "https://shop.company.site/checkout",
+        "https://a.b.company.site/checkout",
+        "https://SHOP.Company.Site/checkout",
+    ],
+    ids=["exact", "case", "port", "trailing-dot", "userinfo", "wildcard", "wildcard-deep", "wildcard-case"],
+)
+def test_a_listed_host_is_accepted(return_url: str, mode: str) -> None:
+    assert parse_with_hosts(return_url, mode=mode) == return_url
+
+
+@pytest.mark.parametrize("mode", ["gcm", "cbc"])
+@pytest.mark.parametrize(
+    "return_url",
+    [
+        "https://evil.example/checkout",
+        "https://company.site/checkout",  # "*.suffix" matches subdomains only
+        "https://evilcompany.site/checkout",
+        "https://shop.company.site.evil.example/checkout",
+        "https://mystore.example.evil.example/checkout",
+        "https://sub.mystore.example/checkout",  # an exact entry does not cover subdomains
+        "https://mystore.example@evil.example/checkout",
+        "https://.company.site/checkout",
+        "https://a..company.site/checkout",
+        "https://mystore%2Eexample/checkout",
+    ],
+    ids=[
+        "foreign",
+        "wildcard-apex",
+        "suffix-without-dot",
+        "wildcard-lookalike",
+        "exact-lookalike",
+        "exact-subdomain",
+        "userinfo-trick",
+        "empty-label",
+        "double-dot",
+        "percent-encoded-dot",
+    ],
+)
+def test_a_host_not_on_the_stores_list_is_refused(return_url: str, mode: str) -> None:
+    with pytest.raises(InvalidPaymentRequest) as info:
+        parse_with_hosts(return_url, mode=mode)
+    assert "evil" not in str(info.value)
+
+
+def test_the_list_of_another_store_does_not_apply() -> None:
+    assert parse_with_hosts("https://evil.example/x", {2004: ["mystore.example"]}) == "https://evil.example/x"

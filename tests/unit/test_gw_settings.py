@@ -211,3 +211,73 @@ def test_the_request_size_limit_is_read_from_the_environment() -> None:
 @pytest.mark.parametrize("value", ["0", "-1", "1023", "lots"])
 def test_an_unusable_request_size_limit_is_refused(value: str) -> None:
     assert "max_request_bytes" in str(configuration_error(environ(MAX_REQUEST_BYTES=value)))
+
+
+# --- per-store allow-list of returnUrl hosts -------------------------------------------------------------------------
+
+
+def test_return_hosts_default_to_no_list() -> None:
+    assert Settings.from_env(environ()).ecwid_return_hosts == {}
+
+
+def test_return_hosts_are_read_from_the_environment_and_normalised() -> None:
+    hosts = json.dumps({"1003": ["MyStore.Example.", "*.Company.Site", "127.0.0.1"]})
+    settings = Settings.from_env(environ(ECWID_RETURN_HOSTS=hosts))
+    assert settings.ecwid_return_hosts == {1003: ["mystore.example", "*.company.site", "127.0.0.1"]}
+
+
+def test_return_hosts_that_are_not_json_are_named() -> None:
+    exc = configuration_error(environ(ECWID_RETURN_HOSTS="{1003: mystore.example"))
+    assert "VPOSLAB_ECWID_RETURN_HOSTS" in str(exc) and "JSON" in str(exc)
+
+
+def test_return_hosts_for_a_store_without_a_secret_are_refused_naming_it() -> None:
+    exc = configuration_error(environ(ECWID_RETURN_HOSTS=json.dumps({"2004": ["mystore.example"]})))
+    assert "ecwid_return_hosts" in str(exc) and "2004" in str(exc)
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        [],
+        ["*"],
+        ["*."],
+        ["shop.*.site"],
+        ["*shop.site"],
+        ["**.shop.site"],
+        ["https://mystore.example"],
+        ["mystore.example/checkout"],
+        ["mystore.example:443"],
+        ["user@mystore.example"],
+        ["my store.example"],
+        [""],
+        ["mystore..example"],
+        [".mystore.example"],
+        ["mystore.example\x00"],
+    ],
+    ids=[
+        "empty-list",
+        "star",
+        "star-dot",
+        "inner-star",
+        "star-without-dot",
+        "double-star",
+        "url",
+        "path",
+        "port",
+        "userinfo",
+        "space",
+        "empty",
+        "double-dot",
+        "leading-dot",
+        "nul",
+    ],
+)
+def test_an_unusable_return_host_pattern_is_refused_naming_the_store(patterns: list[str]) -> None:
+    exc = configuration_error(environ(ECWID_RETURN_HOSTS=json.dumps({"1003": patterns})))
+    assert "ecwid_return_hosts" in str(exc) and "1003" in str(exc)
+
+
+def test_settings_built_directly_accept_return_hosts() -> None:
+    settings = direct_settings(ecwid_return_hosts={1003: ["mystore.example"]})
+    assert settings.ecwid_return_hosts == {1003: ["mystore.example"]}
