@@ -1,1 +1,2 @@
-"""HTTP: blueprints for Ecwid (paymentUrl), the provider (return, callback), health; errors become HTTP in errors.py."""
+"""HTTP: blueprints for Ecwid (paymentUrl), the provider (return, callback), health; request guards (size limit,
+parameter hygiene) in guards.py and params.py; errors become HTTP in errors.py."""
