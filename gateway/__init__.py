@@ -43,12 +43,14 @@ def create_app(settings: Settings | None = None, *, context: GatewayContext | No
     """The Flask app. Nothing happens at import time; ``settings`` default to ``Settings.from_env()``."""
     from gateway.web import ecwid_views, health_views, provider_views
     from gateway.web.errors import register_error_handlers
+    from gateway.web.guards import install_request_guards
 
     if context is None:
         context = build_context(settings or Settings.from_env())
     app = Flask(__name__, template_folder="web/templates")
-    app.config.update(MAX_CONTENT_LENGTH=2 * 1024 * 1024, DEBUG=False, PROPAGATE_EXCEPTIONS=False)
+    app.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False)
     app.extensions["vposlab_gateway"] = context
+    install_request_guards(app)  # request size limit from the settings, parameter hygiene
     app.register_blueprint(ecwid_views.bp)
     app.register_blueprint(provider_views.bp)
     app.register_blueprint(health_views.bp)

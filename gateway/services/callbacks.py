@@ -12,6 +12,7 @@ from gateway.domain.confirmation import callback_is_news
 from gateway.domain.errors import BadChecksum, UnknownPayment
 from gateway.domain.states import AttemptStatus
 from gateway.provider.checksum import verify_checksum
+from gateway.provider.identifiers import callback_ids_well_formed
 from gateway.services.confirm import Confirmation, confirm_attempt
 from gateway.services.context import GatewayContext
 from gateway.services.outbox import relay
@@ -25,6 +26,9 @@ def handle_callback(ctx: GatewayContext, params: Mapping[str, str]) -> Confirmat
     if key is not None and not verify_checksum(params, key.get_secret_value()):
         log.warning("callback_rejected reason=bad_checksum mdOrder=%s", params.get("mdOrder", "")[:64])
         raise BadChecksum("callback checksum missing or wrong")
+    if not callback_ids_well_formed(params):
+        log.warning("callback_unknown_order reason=malformed_id")
+        raise UnknownPayment("callback with a malformed id")  # no lookup: junk never reaches a query
     md_order, order_number = params.get("mdOrder"), params.get("orderNumber")
     with ctx.db.session() as session:
         conditions = []

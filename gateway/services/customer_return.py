@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from gateway.domain.errors import ProviderUnavailable, UnknownPayment
 from gateway.domain.states import AttemptStatus
+from gateway.provider.identifiers import is_order_number, is_provider_order_id
 from gateway.services.confirm import confirm_attempt
 from gateway.services.context import GatewayContext
 from gateway.services.messages import decline_message, message
@@ -39,8 +40,10 @@ class ReturnOutcome:
 
 
 def handle_return(ctx: GatewayContext, provider_order_id: str | None, attempt_hint: str | None) -> ReturnOutcome:
-    if not provider_order_id:
-        raise UnknownPayment("return without orderId")
+    if not is_provider_order_id(provider_order_id) or (attempt_hint is not None and not is_order_number(attempt_hint)):
+        log.warning("return_unknown_order reason=malformed_or_missing_id")
+        raise UnknownPayment("return without a well-formed orderId")  # no lookup: junk never reaches a query
+    assert provider_order_id is not None
     with ctx.db.session() as session:
         attempt = session.scalars(select(Attempt).where(Attempt.provider_order_id == provider_order_id)).first()
         if attempt is None or (attempt_hint is not None and attempt_hint != attempt.order_number):

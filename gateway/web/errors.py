@@ -26,7 +26,6 @@ from gateway.domain.errors import (
 from gateway.services.customer_return import with_error_message
 from gateway.services.messages import language_of, message
 from gateway.services.start_payment import RegistrationFailed
-from gateway.web.guards import install_request_guards
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +50,6 @@ def plain(text: str, status: int) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
-    install_request_guards(app)
-
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         # Flask routes unexpected exceptions here too, as InternalServerError (already logged with a traceback).

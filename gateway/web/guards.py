@@ -5,8 +5,8 @@
   character or a lone surrogate, or is too long, or too many parameters, is refused with 400 before any view, so
   no such value reaches a service, the database (PostgreSQL refuses NUL in text) or a log line.
 
-``install_request_guards`` is called once per app by ``gateway.web.errors.register_error_handlers`` (the web
-layer's one entry point that ``create_app`` calls), after the gateway context is in ``app.extensions``. What a
+``install_request_guards`` is called once per app by ``create_app``, after the gateway context is in
+``app.extensions``. What a
 guard refuses is raised as a werkzeug ``HTTPException`` and rendered by the one handler in ``gateway.web.errors``:
 the generic page for customers, short plain text for the bank's callback.
 """

@@ -4,6 +4,7 @@ and ``Retry-After``, permanent ones and exhausted retries become operator except
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from gateway.domain.errors import EcwidApiError
@@ -174,10 +175,8 @@ def crash_while_holding_the_claim(gw: Gateway) -> None:
 
     gw.ctx.ecwid.update_order = killed  # type: ignore[method-assign]
     try:
-        try:
+        with contextlib.suppress(Killed):
             relay(gw.ctx)
-        except Killed:
-            pass
     finally:
         gw.ctx.ecwid.update_order = real  # type: ignore[method-assign]
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.provider.identifiers import callback_ids_well_formed, is_order_number, is_provider_order_id
 from gateway.web.params import (
     MAX_NAME_LENGTH,
     MAX_VALUE_LENGTH,
-    callback_ids_well_formed,
-    is_order_number,
-    is_provider_order_id,
     parameter_problem,
 )
 
