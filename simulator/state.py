@@ -17,6 +17,7 @@ from flask import current_app
 from simulator.config import SimulatorConfig
 from simulator.control.clock import VirtualClock
 from simulator.control.journal import Journal
+from simulator.control.scheduler import Scheduler
 from simulator.ecwid.orders import EcwidOrder, EcwidOrderBook
 from simulator.ecwid.payment_request import PaymentRequest, build_payment_request
 from simulator.vpos.callbacks import CallbackDispatcher
@@ -32,6 +33,7 @@ class SimulatorState:
         self._lock = threading.Lock()
         self._config = config
         self.clock = VirtualClock()
+        self.scheduler = Scheduler(self.clock)
         self.journal = Journal(self.clock)
         self.bank = BankOrderBook()
         self.ecwid = EcwidOrderBook()
@@ -69,10 +71,13 @@ class SimulatorState:
 
     def reset(self) -> None:
         """Forget all orders, bank orders and journal entries; callback settings and the clock go back to
-        their defaults. The configuration is kept."""
+        their defaults, and scheduled work (delayed callbacks, pending resolutions) is dropped. The configuration is
+        kept."""
         self.bank.clear()
         self.ecwid.clear()
         self.journal.clear()
+        self.scheduler.clear()
+        self.scheduler.set_mode("real")
         self.callbacks.reset()
         self.clock.reset()
 

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from simulator.control.journal import SERVICES
+from simulator.control.scheduler import CLOCK_MODES
 from simulator.ecwid.orders import CUSTOM_ID_PATTERN, DuplicateOrderId, OrderItem
 from simulator.errors import BadInput, Conflict, NotFound
 from simulator.state import current_state
@@ -291,9 +292,19 @@ def journal() -> Response:
     return jsonify({"entries": [entry.to_json() for entry in entries]})
 
 
-def _clock_json() -> dict[str, Any]:
-    clock = current_state().clock
-    return {"offsetSeconds": clock.offset_seconds, "now": clock.now().isoformat(), "nowMs": clock.now_ms()}
+def _clock_json(ran: int | None = None) -> dict[str, Any]:
+    state = current_state()
+    clock = state.clock
+    body: dict[str, Any] = {
+        "offsetSeconds": clock.offset_seconds,
+        "now": clock.now().isoformat(),
+        "nowMs": clock.now_ms(),
+        "mode": state.scheduler.mode,
+        "pendingJobs": [job.to_json() for job in state.scheduler.pending()],
+    }
+    if ran is not None:
+        body["ranJobs"] = ran
+    return body
 
 
 @bp.route("/clock", methods=["GET"])
@@ -305,5 +316,16 @@ def get_clock() -> Response:
 def advance_clock() -> Response:
     note("clock advance")
     seconds = _number(_body(), "seconds")
-    current_state().clock.advance(seconds)
+    ran = current_state().scheduler.advance(seconds)
+    return jsonify(_clock_json(ran))
+
+
+@bp.route("/clock", methods=["PUT"])
+def set_clock_mode() -> Response:
+    """``{"mode": "real"|"manual"}``: in manual mode scheduled work runs only when the clock is advanced."""
+    note("clock mode")
+    mode = _body().get("mode")
+    if not isinstance(mode, str) or mode not in CLOCK_MODES:
+        raise BadInput(f"mode must be one of {', '.join(CLOCK_MODES)}")
+    current_state().scheduler.set_mode(mode)
     return jsonify(_clock_json())
