@@ -61,6 +61,9 @@ class Settings(BaseModel):
     ecwid_max_attempts: int = Field(default=8, ge=1)
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024, description="largest request body accepted (413)")
     return_wait_s: float = Field(default=5.0, ge=0, description="how long a returning customer waits for Ecwid")
+    pending_wait_s: float = Field(
+        default=30.0, ge=0, description="how long a customer back while the bank still decides waits on our page"
+    )
     poll_after_s: float = Field(default=30.0, gt=0, description="first status check of an open attempt")
     poll_max_interval_s: float = Field(default=300.0, gt=0, description="longest gap between two checks")
 
@@ -181,6 +184,7 @@ class Settings(BaseModel):
             "ecwid_max_attempts": "ECWID_MAX_ATTEMPTS",
             "max_request_bytes": "MAX_REQUEST_BYTES",
             "return_wait_s": "RETURN_WAIT_S",
+            "pending_wait_s": "PENDING_WAIT_S",
             "poll_after_s": "POLL_AFTER_S",
             "poll_max_interval_s": "POLL_MAX_INTERVAL_S",
         }

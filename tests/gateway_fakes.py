@@ -142,6 +142,7 @@ class FakeProvider:
     status_calls: list[str] = field(default_factory=list)
     lookups_by_number: list[str] = field(default_factory=list)
     fail_register_with: list[ProviderError] = field(default_factory=list)
+    lose_answers: int = 0
     status_error: ProviderError | None = None
     _statuses: dict[str, ProviderStatus] = field(default_factory=dict)
     _by_number: dict[str, Registered] = field(default_factory=dict)
@@ -153,6 +154,10 @@ class FakeProvider:
 
     def fail_next_register(self, error: ProviderError) -> None:
         self.fail_register_with.append(error)
+
+    def lose_next_answer(self) -> None:
+        """The next register.do is carried out at the bank, but its answer never arrives (timeout)."""
+        self.lose_answers += 1
 
     def register(self, registration: Registration) -> Registered:
         with self._lock:
@@ -166,6 +171,8 @@ class FakeProvider:
         registered = Registered(provider_order_id=md_order, form_url=f"{self.form_url_base}?mdOrder={md_order}")
         with self._lock:
             self._by_number[registration.order_number] = registered
+            lost = self.lose_answers > 0
+            self.lose_answers -= lost
             self._statuses[md_order] = ProviderStatus(
                 order_status=0,
                 action_code="-100",
@@ -173,6 +180,8 @@ class FakeProvider:
                 currency_numeric=registration.amount.numeric_currency,
                 order_number=registration.order_number,
             )
+        if lost:
+            raise ProviderUnavailable("register.do timed out")
         return registered
 
     def md_order(self, order_number: str) -> str:

@@ -21,7 +21,9 @@ ORDER_STATUS_TARGETS: dict[int, AttemptStatus | None] = {
     2: S.PAID,
     5: S.AUTHENTICATING,
     6: S.DECLINED,
+    7: S.PENDING,
 }
+PARTIAL_COMPLETION_STATUS = 8
 REVERSED_STATUS = 3
 REFUNDED_STATUS = 4
 DECLINE_BY_TIMEOUT_CODES = frozenset({"-2007", "1001"})
@@ -70,6 +72,9 @@ def decide(
         return Decision(S.CANCELLED if current is S.AUTHORIZED else S.REVERSED)
     if code == REFUNDED_STATUS:
         return _refund_decision(status, amount_minor)
+    if code == PARTIAL_COMPLETION_STATUS:
+        # Part of a held amount deposited, more may follow: a partial payment is never PAID; a person decides.
+        return Decision(None, "partial_completion", f"orderStatus 8, deposited {status.deposited_minor}")
     if code not in ORDER_STATUS_TARGETS:
         return Decision(None, "unknown_order_status", f"orderStatus {code}")
     target = ORDER_STATUS_TARGETS[code]

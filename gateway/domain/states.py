@@ -5,8 +5,9 @@ concurrent duplicate request can see that an attempt is on its way. Final states
 "declined" after "paid" is ignored (logged by the caller).
 
     registering -> registered | register_failed
-    registered -> authenticating | authorized | paid | declined | expired
-    authenticating -> authorized | paid | declined | expired
+    registered -> authenticating | pending | authorized | paid | declined | expired
+    authenticating -> pending | authorized | paid | declined | expired
+    pending -> authorized | paid | declined | expired
     authorized -> paid | cancelled
     paid -> partially_refunded | refunded | reversed
     partially_refunded -> partially_refunded | refunded
@@ -21,7 +22,8 @@ class AttemptStatus(StrEnum):
     REGISTERING = "registering"
     REGISTER_FAILED = "register_failed"
     REGISTERED = "registered"
-    AUTHENTICATING = "authenticating"
+    AUTHENTICATING = "authenticating"  # orderStatus 5: 3-D Secure at the issuer's ACS
+    PENDING = "pending"  # orderStatus 7: the bank keeps the payment pending
     AUTHORIZED = "authorized"
     PAID = "paid"
     DECLINED = "declined"
@@ -36,15 +38,19 @@ S = AttemptStatus
 
 TRANSITIONS: dict[AttemptStatus, frozenset[AttemptStatus]] = {
     S.REGISTERING: frozenset({S.REGISTERED, S.REGISTER_FAILED}),
-    S.REGISTERED: frozenset({S.AUTHENTICATING, S.AUTHORIZED, S.PAID, S.DECLINED, S.EXPIRED}),
-    S.AUTHENTICATING: frozenset({S.AUTHORIZED, S.PAID, S.DECLINED, S.EXPIRED}),
+    S.REGISTERED: frozenset({S.AUTHENTICATING, S.PENDING, S.AUTHORIZED, S.PAID, S.DECLINED, S.EXPIRED}),
+    S.AUTHENTICATING: frozenset({S.PENDING, S.AUTHORIZED, S.PAID, S.DECLINED, S.EXPIRED}),
+    S.PENDING: frozenset({S.AUTHORIZED, S.PAID, S.DECLINED, S.EXPIRED}),
     S.AUTHORIZED: frozenset({S.PAID, S.CANCELLED}),
     S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.REVERSED}),
     S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
 }
 
-OPEN_STATES = frozenset({S.REGISTERING, S.REGISTERED, S.AUTHENTICATING})
+OPEN_STATES = frozenset({S.REGISTERING, S.REGISTERED, S.AUTHENTICATING, S.PENDING})
 """States in which the customer may still pay this attempt; at most one per session (a DB constraint)."""
+
+WAITING_STATES = frozenset({S.AUTHENTICATING, S.PENDING})
+"""The bank has the customer's payment in hand but has not decided: nothing may tell Ecwid "paid" yet."""
 
 SETTLED_PAID_STATES = frozenset({S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.REVERSED})
 
@@ -73,12 +79,14 @@ class EcwidStatus(StrEnum):
     PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
 
 
-def project_ecwid_status(statuses: list[AttemptStatus]) -> EcwidStatus:
+def project_ecwid_status(statuses: list[AttemptStatus], *, released: bool = False) -> EcwidStatus:
     """The Ecwid status of a session, from its attempts' statuses (oldest first).
 
     A paid attempt wins over anything else (another attempt's decline must not hide a payment); otherwise the
-    latest attempt speaks: still at the bank's 3-D Secure -> AWAITING_PAYMENT, anything else -> INCOMPLETE so the
-    customer keeps the cart and can retry.
+    latest attempt speaks: money held (two-phase) -> AWAITING_PAYMENT; still waiting at the bank (3-D Secure,
+    pending) -> AWAITING_PAYMENT only once the customer has been ``released`` to the store after waiting on our
+    processing page (never earlier: no fulfillment signal before the bank decides); anything else -> INCOMPLETE so
+    the customer keeps the cart and can retry.
     """
     for settled, ecwid in (
         (S.REFUNDED, EcwidStatus.REFUNDED),
@@ -88,7 +96,7 @@ def project_ecwid_status(statuses: list[AttemptStatus]) -> EcwidStatus:
     ):
         if settled in statuses:
             return ecwid
-    if statuses and statuses[-1] in (S.AUTHENTICATING, S.AUTHORIZED):
+    if statuses and (statuses[-1] is S.AUTHORIZED or (statuses[-1] in WAITING_STATES and released)):
         return EcwidStatus.AWAITING_PAYMENT
     if statuses and statuses[-1] is S.CANCELLED:
         return EcwidStatus.CANCELLED

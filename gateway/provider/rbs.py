@@ -110,9 +110,11 @@ class RbsProvider:
             raise ProviderUnavailable(f"{method} answered non-JSON (HTTP {response.status_code})") from exc
         if not isinstance(body, dict):
             raise ProviderUnavailable(f"{method} answered a non-object")
-        error_code = str(body.get("errorCode", "0")).strip() or "0"
+        # A number or a string, missing on success, or capitalised in older shapes (protocols.md 2.2, 2.9).
+        raw_code = body.get("errorCode", body.get("ErrorCode", "0"))
+        error_code = str(raw_code if raw_code is not None else "0").strip() or "0"
         if error_code != "0" and not (error_code in status_codes and "orderStatus" in body):
-            message = str(body.get("errorMessage", ""))[:200]
+            message = str(body.get("errorMessage", body.get("ErrorMessage", "")))[:200]
             if error_code == "7":
                 raise ProviderUnavailable(f"{method} system error: {message}")
             raise ProviderError(f"{method} errorCode {error_code}: {message}", error_code=error_code)

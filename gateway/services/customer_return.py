@@ -4,28 +4,33 @@ and only then is the customer sent to Ecwid's ``returnUrl`` (exactly as received
 "Ecwid is updated" means the session's current Ecwid status has been delivered, whoever delivers it: this request,
 a callback's request that got there first, or a worker. The return waits for that (bounded by ``return_wait_s``)
 and otherwise shows the self-refreshing processing page, which comes back here.
+
+While the bank still decides (3-D Secure in progress, pending) the customer waits on that page, which refreshes
+back here, asking the bank each time; after ``pending_wait_s`` they are released to the store with Ecwid
+AWAITING_PAYMENT (never PAID before the bank says paid); the final status follows without them.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gateway.domain.errors import ProviderUnavailable, UnknownPayment
-from gateway.domain.states import AttemptStatus
+from gateway.domain.states import WAITING_STATES, AttemptStatus, EcwidStatus
 from gateway.provider.identifiers import is_order_number, is_provider_order_id
-from gateway.services.confirm import confirm_attempt
+from gateway.services.confirm import aware, confirm_attempt
 from gateway.services.context import GatewayContext
+from gateway.services.lifecycle import release_waiting_customer
 from gateway.services.messages import decline_message, message
 from gateway.services.outbox import wait_until_delivered
 from gateway.store.models import Attempt
 
 log = logging.getLogger(__name__)
 
-PENDING_STATES = frozenset({AttemptStatus.AUTHENTICATING})
 FAILED_MESSAGE_KEYS = {
     AttemptStatus.REGISTERED: "not_completed",
     AttemptStatus.EXPIRED: "timeout",
@@ -59,6 +64,11 @@ def handle_return(ctx: GatewayContext, provider_order_id: str | None, attempt_hi
         log.warning("return_status_unavailable attempt_id=%s error=%s", attempt_id, exc)
         return ReturnOutcome(None, lang, current_status)
     confirmation = confirm_attempt(ctx, attempt_id, status, source="return")
+    if confirmation.attempt_status in WAITING_STATES and confirmation.ecwid_status == EcwidStatus.INCOMPLETE:
+        if not _waited_long_enough(ctx, attempt_id):
+            # The bank has not decided: the processing page refreshes back here; Ecwid hears nothing yet.
+            return ReturnOutcome(None, lang, confirmation.ecwid_status)
+        confirmation = replace(confirmation, ecwid_status=_release(ctx, attempt_id))
     if not wait_until_delivered(ctx, session_id, ctx.settings.return_wait_s):  # Ecwid first, then the customer
         log.warning("return_waits_for_ecwid attempt_id=%s status=%s", attempt_id, confirmation.ecwid_status)
         return ReturnOutcome(None, lang, confirmation.ecwid_status)
@@ -76,6 +86,29 @@ def handle_return(ctx: GatewayContext, provider_order_id: str | None, attempt_hi
     else:
         text = message(FAILED_MESSAGE_KEYS.get(attempt_status, "not_completed"), lang)
     return ReturnOutcome(with_error_message(return_url, text), lang, ecwid_status)
+
+
+def _waited_long_enough(ctx: GatewayContext, attempt_id: int) -> bool:
+    """Remember when the customer first came back while the bank was deciding; True once they have waited
+    ``pending_wait_s`` since."""
+    now = ctx.clock.now()
+    with ctx.db.session() as session, session.begin():
+        session.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt_id, Attempt.customer_returned_at.is_(None))
+            .values(customer_returned_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        first_seen = session.scalar(select(Attempt.customer_returned_at).where(Attempt.id == attempt_id))
+    assert first_seen is not None
+    return now - aware(first_seen) >= timedelta(seconds=ctx.settings.pending_wait_s)
+
+
+def _release(ctx: GatewayContext, attempt_id: int) -> str:
+    """Send the waiting customer on to the store: Ecwid AWAITING_PAYMENT (cart cleared, "thank you"), never PAID;
+    the bank's final word reaches Ecwid later through callbacks or the poller."""
+    with ctx.db.session() as session, session.begin():
+        return release_waiting_customer(session, attempt_id, now=ctx.clock.now())
 
 
 def with_error_message(return_url: str, text: str) -> str:

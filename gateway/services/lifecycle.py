@@ -77,18 +77,35 @@ def transition(
     return TransitionResult(True, target, ecwid_status)
 
 
+def release_waiting_customer(session: Session, attempt_id: int, *, now: datetime) -> str:
+    """The customer waited on the processing page long enough while the bank still decides: record (once) that
+    they were sent on to the store, and queue the projection (AWAITING_PAYMENT). Returns the session's Ecwid
+    status. Changes no attempt status."""
+    released = session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.released_at.is_(None))
+        .values(released_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise LookupError(attempt_id)
+    if released.rowcount == 1:  # type: ignore[attr-defined]
+        record_event(session, attempt.session_id, "customer_released", now, attempt_id=attempt_id)
+    return project_and_enqueue(session, attempt.session_id, now=now, reason="customer_released")
+
+
 def project_and_enqueue(session: Session, session_id: int, *, now: datetime, reason: str) -> str:
     """Recompute the session's Ecwid status; when it changed, queue it in the outbox (same transaction)."""
     payment_session = session.get(PaymentSession, session_id)
     assert payment_session is not None
     session.refresh(payment_session)
-    statuses = [
-        AttemptStatus(s)
-        for s in session.scalars(
-            select(Attempt.status).where(Attempt.session_id == session_id).order_by(Attempt.attempt_no)
-        )
-    ]
-    projected = project_ecwid_status(statuses).value
+    rows = session.execute(
+        select(Attempt.status, Attempt.released_at).where(Attempt.session_id == session_id).order_by(Attempt.attempt_no)
+    ).all()
+    statuses = [AttemptStatus(status) for status, _ in rows]
+    released = bool(rows) and rows[-1][1] is not None
+    projected = project_ecwid_status(statuses, released=released).value
     if projected == payment_session.ecwid_status:
         return projected
     changed = session.execute(

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from gateway.domain.states import AttemptStatus
+from gateway.domain.states import OPEN_STATES, AttemptStatus
 from gateway.services.confirm import aware, confirm_attempt
 from gateway.services.context import GatewayContext
 from gateway.services.journal import raise_exception
@@ -28,7 +28,7 @@ from gateway.store.models import Attempt
 
 log = logging.getLogger(__name__)
 
-POLLABLE = (AttemptStatus.REGISTERING.value, AttemptStatus.REGISTERED.value, AttemptStatus.AUTHENTICATING.value)
+POLLABLE = tuple(sorted(s.value for s in OPEN_STATES))
 ERRORS_BEFORE_EXCEPTION = 5
 EXPIRY_GRACE = timedelta(seconds=60)
 

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from gateway.domain.errors import InvalidPaymentRequest, ProviderError
+from gateway.domain.errors import InvalidPaymentRequest, ProviderError, ProviderUnavailable
 from gateway.domain.money import Money
 from gateway.domain.states import OPEN_STATES, SETTLED_PAID_STATES, AttemptStatus
 from gateway.ecwid.payment_request import PaymentRequest
@@ -227,6 +227,12 @@ def _register(ctx: GatewayContext, attempt_id: int) -> StartOutcome:
         )
     try:
         registered = ctx.provider.register(registration)
+    except ProviderUnavailable as exc:
+        # No clear answer: the bank may have registered it and the answer was lost. Find it by our orderNumber
+        # rather than guess (its page never reached us, so an order found is adopted and closed, never reused).
+        log.warning("register_unanswered attempt=%s error=%s", registration.order_number, exc)
+        _settle_unanswered(ctx, attempt_id, exc)
+        raise RegistrationFailed(return_url, lang, exc) from exc
     except ProviderError as exc:
         _leave_registering(ctx, attempt_id, AttemptStatus.REGISTER_FAILED, detail=f"{exc.code}: {exc}")
         log.warning("register_failed attempt=%s error=%s", registration.order_number, exc)
@@ -249,6 +255,22 @@ def _register(ctx: GatewayContext, attempt_id: int) -> StartOutcome:
         )
     log.info("attempt_registered attempt=%s", registration.order_number)
     return StartOutcome(registered.form_url, registration.order_number, reused=False)
+
+
+def _settle_unanswered(ctx: GatewayContext, attempt_id: int, cause: ProviderError) -> None:
+    """Close an attempt whose register.do got no clear answer, so no open attempt is left behind: the bank is
+    asked by orderNumber; when it cannot tell either, the attempt fails (an order it may hold has no page anyone
+    received, so nobody can pay it)."""
+    try:
+        recover_registering(ctx, attempt_id)
+    except ProviderError as exc:
+        log.warning("register_lookup_failed attempt_id=%s error=%s", attempt_id, exc)
+        _leave_registering(
+            ctx,
+            attempt_id,
+            AttemptStatus.REGISTER_FAILED,
+            detail=f"{cause.code}: {cause}; lookup by orderNumber failed too: {exc.code}",
+        )
 
 
 def _leave_registering(

@@ -82,6 +82,10 @@ class Attempt(Base):
     next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
     poll_count: Mapped[int] = mapped_column(Integer, default=0)
     poll_errors: Mapped[int] = mapped_column(Integer, default=0)  # consecutive failed checks
+    # The customer came back while the bank was still deciding (3-D Secure, pending): first seen, and when they were
+    # sent on to the store after waiting on the processing page (then Ecwid shows AWAITING_PAYMENT).
+    customer_returned_at: Mapped[datetime | None]
+    released_at: Mapped[datetime | None]
 
     session: Mapped[PaymentSession] = relationship(back_populates="attempts")
 

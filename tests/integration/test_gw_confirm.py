@@ -7,6 +7,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
 from gateway.domain.states import AttemptStatus
 from gateway.services.confirm import Confirmation, confirm_attempt
 from gateway.services.outbox import relay
@@ -143,14 +145,19 @@ def test_abandoned_attempt_paid_after_another_paid_is_an_operator_exception(gw: 
     assert gw.payment_session().ecwid_status == "PAID"
 
 
-def test_return_with_three_d_secure_in_progress_projects_awaiting_payment(gw: Gateway) -> None:
+@pytest.mark.parametrize("order_status", [5, 7])
+def test_three_d_secure_or_pending_at_the_bank_tells_ecwid_nothing_until_the_bank_decides(
+    gw: Gateway, order_status: int
+) -> None:
     number, _ = started(gw)
-    result = bank_says(gw, number, 5)
-    assert (result.attempt_status, result.ecwid_status) == (AttemptStatus.AUTHENTICATING, "AWAITING_PAYMENT")
+    result = bank_says(gw, number, order_status)
+    waiting = AttemptStatus.AUTHENTICATING if order_status == 5 else AttemptStatus.PENDING
+    assert (result.attempt_status, result.ecwid_status) == (waiting, "INCOMPLETE")  # no early signal
+    assert gw.outbox() == []
     paid = bank_says(gw, number, 2)
     assert paid.ecwid_status == "PAID"
     relay(gw.ctx)
-    assert gw.ecwid.statuses() == ["AWAITING_PAYMENT", "PAID"]
+    assert gw.ecwid.statuses() == ["PAID"]
 
 
 def test_decline_keeps_ecwid_incomplete_without_an_update(gw: Gateway) -> None:

@@ -128,7 +128,7 @@ def test_the_token_column_holds_an_encrypted_token(gw: Gateway) -> None:
 def test_messages_of_one_session_are_delivered_in_order(gw: Gateway) -> None:
     outcome = gw.start()
     number = outcome.attempt_order_number or ""
-    for order_status in (5, 2):
+    for order_status in (1, 2):  # held (two-phase), then deposited
         status = gw.provider.status_of(gw.provider.set_status(number, order_status))
         confirm_attempt(gw.ctx, gw.attempt(number).id, status, source="test")
     gw.ecwid.fail_next(500)

@@ -71,12 +71,39 @@ def test_return_without_payment_says_not_completed(gw: Gateway) -> None:
     assert parse_qs(urlsplit(outcome.redirect_url).query)["errorMsg"] == [MESSAGES["en"]["not_completed"]]
 
 
-def test_return_while_three_d_secure_is_pending_sends_awaiting_payment(gw: Gateway) -> None:
+@pytest.mark.parametrize("order_status", [5, 7], ids=["3ds-in-progress", "pending"])
+def test_a_customer_back_while_the_bank_decides_waits_then_goes_to_the_store_awaiting_payment(
+    gw: Gateway, order_status: int
+) -> None:
     number = started(gw)
-    md_order = gw.provider.set_status(number, 5)
-    outcome = handle_return(gw.ctx, md_order, number)
-    assert (outcome.redirect_url, outcome.ecwid_status) == (RETURN_URL, "AWAITING_PAYMENT")
+    md_order = gw.provider.set_status(number, order_status)
+
+    first = handle_return(gw.ctx, md_order, number)
+    assert (first.redirect_url, first.ecwid_status) == (None, "INCOMPLETE")  # the processing page
+    gw.clock.advance(gw.settings.pending_wait_s - 1)
+    assert handle_return(gw.ctx, md_order, number).redirect_url is None  # the page refreshed: still waiting
+    assert gw.ecwid.puts == []  # no early signal to Ecwid
+
+    gw.clock.advance(2)
+    released = handle_return(gw.ctx, md_order, number)
+    assert (released.redirect_url, released.ecwid_status) == (RETURN_URL, "AWAITING_PAYMENT")
+    assert gw.ecwid.statuses() == ["AWAITING_PAYMENT"]  # delivered before the redirect
+    assert handle_return(gw.ctx, md_order, number).redirect_url == RETURN_URL  # a reload: same answer, no new PUT
     assert gw.ecwid.statuses() == ["AWAITING_PAYMENT"]
+
+    gw.provider.set_status(number, 2)  # the bank decides later; the customer is gone
+    handle_callback(gw.ctx, gw.signed_callback(number, "deposited"))
+    assert gw.ecwid.statuses() == ["AWAITING_PAYMENT", "PAID"]
+
+
+def test_a_customer_back_while_pending_sees_the_decision_if_it_comes_while_they_wait(gw: Gateway) -> None:
+    number = started(gw)
+    md_order = gw.provider.set_status(number, 7)
+    assert handle_return(gw.ctx, md_order, number).redirect_url is None
+    gw.provider.set_status(number, 6, action_code="116")
+    declined = handle_return(gw.ctx, md_order, number)
+    assert declined.redirect_url is not None and "errorMsg=" in declined.redirect_url
+    assert gw.ecwid.puts == []  # INCOMPLETE all along
 
 
 def test_return_when_the_bank_does_not_answer_shows_the_processing_page(gw: Gateway) -> None:

@@ -222,3 +222,39 @@ def test_no_dynamic_callback_url_when_switched_off(database_url: str) -> None:
         assert gateway.provider.registrations[0].callback_url is None
     finally:
         gateway.close()
+
+
+# --- a register whose answer was lost is found by orderNumber, never left open (issue 6, RC-26) -------------------
+
+
+def test_a_registration_whose_answer_was_lost_is_found_by_order_number_and_closed(gw: Gateway) -> None:
+    gw.provider.lose_next_answer()
+    with pytest.raises(RegistrationFailed) as info:
+        gw.start()
+    assert info.value.lang == "en"
+    [lost] = gw.attempts()
+    assert gw.provider.lookups_by_number == [lost.order_number]
+    assert lost.status == "expired"  # adopted (its mdOrder is kept: traceable) and closed: nobody has its page
+    assert lost.provider_order_id == gw.provider.md_order(lost.order_number)
+
+    retry = gw.start()
+    assert retry.attempt_order_number != lost.order_number
+    assert [a.status for a in gw.attempts()] == ["expired", "registered"]
+
+
+def test_an_unanswered_registration_the_bank_does_not_know_fails_cleanly(gw: Gateway) -> None:
+    gw.provider.fail_next_register(ProviderUnavailable("register.do answered HTTP 503"))
+    with pytest.raises(RegistrationFailed):
+        gw.start()
+    assert [a.status for a in gw.attempts()] == ["register_failed"]
+    assert gw.start().attempt_order_number is not None
+
+
+def test_an_unanswered_registration_whose_lookup_fails_too_leaves_nothing_open(gw: Gateway) -> None:
+    gw.provider.lose_next_answer()
+    gw.provider.status_error = ProviderUnavailable("getOrderStatusExtended.do timed out")
+    with pytest.raises(RegistrationFailed):
+        gw.start()
+    assert [a.status for a in gw.attempts()] == ["register_failed"]
+    gw.provider.status_error = None
+    assert gw.start().attempt_order_number is not None

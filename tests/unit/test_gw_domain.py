@@ -51,8 +51,9 @@ def test_the_lifecycle_of_architecture_md_is_allowed() -> None:
 
 
 def test_allowed_sources_is_the_inverse_of_the_table() -> None:
-    assert allowed_sources(S.PAID) == {S.REGISTERED, S.AUTHENTICATING, S.AUTHORIZED}
-    assert allowed_sources(S.DECLINED) == {S.REGISTERED, S.AUTHENTICATING}
+    assert allowed_sources(S.PAID) == {S.REGISTERED, S.AUTHENTICATING, S.PENDING, S.AUTHORIZED}
+    assert allowed_sources(S.DECLINED) == {S.REGISTERED, S.AUTHENTICATING, S.PENDING}
+    assert allowed_sources(S.PENDING) == {S.REGISTERED, S.AUTHENTICATING}
     assert allowed_sources(S.REGISTERED) == {S.REGISTERING}
     assert allowed_sources(S.REGISTERING) == frozenset()
     for target in AttemptStatus:
@@ -61,7 +62,7 @@ def test_allowed_sources_is_the_inverse_of_the_table() -> None:
 
 
 def test_open_states_are_the_ones_a_customer_can_still_pay() -> None:
-    assert {S.REGISTERING, S.REGISTERED, S.AUTHENTICATING} == OPEN_STATES
+    assert {S.REGISTERING, S.REGISTERED, S.AUTHENTICATING, S.PENDING} == OPEN_STATES
 
 
 # --- projection to Ecwid ------------------------------------------------------------------------------------------
@@ -75,13 +76,14 @@ def test_open_states_are_the_ones_a_customer_can_still_pay() -> None:
         ([S.DECLINED], EcwidStatus.INCOMPLETE),
         ([S.EXPIRED], EcwidStatus.INCOMPLETE),
         ([S.REGISTER_FAILED], EcwidStatus.INCOMPLETE),
-        ([S.AUTHENTICATING], EcwidStatus.AWAITING_PAYMENT),
+        ([S.AUTHENTICATING], EcwidStatus.INCOMPLETE),  # no early signal: the customer has not been released
+        ([S.PENDING], EcwidStatus.INCOMPLETE),
         ([S.AUTHORIZED], EcwidStatus.AWAITING_PAYMENT),
         ([S.PAID], EcwidStatus.PAID),
         ([S.PAID, S.DECLINED], EcwidStatus.PAID),  # a later attempt's decline must not hide a payment
         ([S.DECLINED, S.PAID], EcwidStatus.PAID),
         ([S.PAID, S.EXPIRED, S.REGISTERED], EcwidStatus.PAID),
-        ([S.DECLINED, S.AUTHENTICATING], EcwidStatus.AWAITING_PAYMENT),
+        ([S.DECLINED, S.AUTHENTICATING], EcwidStatus.INCOMPLETE),
         ([S.AUTHENTICATING, S.DECLINED], EcwidStatus.INCOMPLETE),  # the latest attempt speaks
         ([S.CANCELLED], EcwidStatus.CANCELLED),
         ([S.REVERSED], EcwidStatus.CANCELLED),
@@ -91,6 +93,29 @@ def test_open_states_are_the_ones_a_customer_can_still_pay() -> None:
 )
 def test_ecwid_status_projection(statuses: list[AttemptStatus], expected: EcwidStatus) -> None:
     assert project_ecwid_status(statuses) is expected
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([S.AUTHENTICATING], EcwidStatus.AWAITING_PAYMENT),
+        ([S.PENDING], EcwidStatus.AWAITING_PAYMENT),
+        ([S.DECLINED, S.PENDING], EcwidStatus.AWAITING_PAYMENT),
+        ([S.REGISTERED], EcwidStatus.INCOMPLETE),  # released means nothing unless the bank is still deciding
+        ([S.DECLINED], EcwidStatus.INCOMPLETE),  # the bank said no after the customer was released
+        ([S.PAID], EcwidStatus.PAID),
+    ],
+)
+def test_a_released_customer_makes_a_waiting_attempt_awaiting_payment(
+    statuses: list[AttemptStatus], expected: EcwidStatus
+) -> None:
+    assert project_ecwid_status(statuses, released=True) is expected
+
+
+def test_order_status_7_is_pending_and_8_is_never_paid() -> None:
+    assert decided(status(7)).target is S.PENDING
+    partial = decided(status(8))
+    assert (partial.target, partial.exception_code) == (None, "partial_completion")
 
 
 # --- the paid decision --------------------------------------------------------------------------------------------

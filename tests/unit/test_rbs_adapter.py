@@ -225,3 +225,18 @@ def test_lookup_by_order_number_of_an_order_the_bank_never_registered_is_none(bo
 def test_lookup_by_order_number_that_cannot_tell_raises(body: dict[str, object], error: type[Exception]) -> None:
     with pytest.raises(error):
         answering(body).find_by_order_number("V123", "AMD")
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [{"errorCode": 0}, {"errorCode": "0"}, {}, {"errorCode": None}, {"ErrorCode": "0"}],
+    ids=["number", "string", "missing", "null", "capitalised"],
+)
+def test_every_success_shape_banks_send_is_accepted(shape: dict[str, object]) -> None:
+    body = {"orderStatus": 2, "amount": 1500000, "currency": "051", **shape}
+    assert answering(body).get_status("md-1", "AMD").order_status == 2
+
+
+def test_a_capitalised_error_is_still_an_error() -> None:
+    with pytest.raises(ProviderError, match="Access denied"):
+        answering({"ErrorCode": "5", "ErrorMessage": "Access denied"}).get_status("md-1", "AMD")
