@@ -69,6 +69,7 @@ def _journal_request(response: Response) -> Response:
     if isinstance(body, dict):
         params.update(body)
     summary = g.get("journal_summary") or _summary_from(response)
+    answer = response.get_json(silent=True) if response.is_json else None
     current_state().journal.record(
         direction="in",
         service=service,
@@ -78,6 +79,7 @@ def _journal_request(response: Response) -> Response:
         status=response.status_code,
         params=params,
         summary=summary,
+        related={**(answer if isinstance(answer, dict) else {}), **(g.get("journal_keys") or {})},
     )
     return response
 

@@ -12,6 +12,14 @@ def note(operation: str, summary: str = "") -> None:
         g.journal_summary = summary
 
 
+def note_orders(**keys: str | int) -> None:
+    """Name the orders the current request is about (e.g. an Ecwid order's id, internalId and reference), so its
+    journal entry links them and shows up when a scenario asks for any of them."""
+    known: dict[str, str | int] = dict(g.get("journal_keys") or {})
+    known.update(keys)
+    g.journal_keys = known
+
+
 def request_params() -> dict[str, str]:
     """Query string and form body merged (the form wins): the bank accepts both (protocols.md 2.2)."""
     params = dict(request.args.items())

@@ -288,8 +288,34 @@ def journal() -> Response:
     since_raw = request.args.get("since", "0")
     if not since_raw.isdigit():
         raise BadInput("since must be a non-negative integer")
-    entries = current_state().journal.entries(service=service, since=int(since_raw))
+    orders = tuple(o for o in request.args.getlist("order") if o)
+    run = request.args.get("run") or None
+    if run is not None and run not in current_state().journal.runs():
+        raise NotFound(f"unknown run {run}")
+    entries = current_state().journal.entries(service=service, since=int(since_raw), orders=orders, run=run)
     return jsonify({"entries": [entry.to_json() for entry in entries]})
+
+
+@bp.route("/runs", methods=["POST"])
+def start_run() -> tuple[Response, int]:
+    """``{"name": "scenario name"}``: entries recorded from now on carry the run's id (``GET /journal?run=``)."""
+    name = _body().get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise BadInput("name must be a non-empty string")
+    run_id, since = current_state().journal.start_run(name.strip())
+    note("run start", f"{run_id} {name.strip()[:80]}")
+    return jsonify({"runId": run_id, "since": since}), 201
+
+
+@bp.route("/runs/end", methods=["POST"])
+def end_run() -> Response:
+    ended = current_state().journal.end_run()
+    return jsonify({"runId": ended})
+
+
+@bp.route("/runs", methods=["GET"])
+def list_runs() -> Response:
+    return jsonify({"runs": [{"runId": k, "name": v} for k, v in current_state().journal.runs().items()]})
 
 
 def _clock_json(ran: int | None = None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from simulator.config import EcwidStore
 from simulator.ecwid.orders import FULFILLMENT_STATUSES, PAYMENT_STATUSES, UPDATABLE_FIELDS, EcwidOrder
 from simulator.errors import EcwidApiError
 from simulator.state import SimulatorState, current_state
-from simulator.web import note
+from simulator.web import note, note_orders
 
 bp = Blueprint("ecwid_api", __name__, url_prefix="/api/v3")
 
@@ -40,6 +40,9 @@ def _order(state: SimulatorState, store_id: int, ref: str) -> EcwidOrder:
     order = state.ecwid.find(store_id, ref)
     if order is None:
         raise EcwidApiError(404, "ORDER_NOT_FOUND", f"Order {ref} not found")
+    note_orders(
+        ecwidOrderId=order.id, internalId=order.internal_id, referenceTransactionId=order.reference_transaction_id
+    )
     return order
 
 

@@ -269,6 +269,8 @@ def test_journal_entries_shape_filters_and_redaction(client: FlaskClient) -> Non
         "status",
         "params",
         "summary",
+        "orders",
+        "run",
     }
     assert (register_entry["service"], register_entry["operation"], register_entry["direction"]) == (
         "vpos",
