@@ -22,6 +22,7 @@ from simulator.ecwid.orders import EcwidOrder, EcwidOrderBook
 from simulator.ecwid.payment_request import PaymentRequest, build_payment_request
 from simulator.vpos.callbacks import CallbackDispatcher
 from simulator.vpos.orders import BankOrderBook
+from simulator.vpos.shapes import ShapeBook
 
 EXTENSION_KEY = "simulator"
 
@@ -38,6 +39,7 @@ class SimulatorState:
         self.bank = BankOrderBook()
         self.ecwid = EcwidOrderBook()
         self.callbacks = CallbackDispatcher(journal=self.journal, config=lambda: self.config, transport=http_transport)
+        self.shapes = ShapeBook()  # bank response shapes (/_control/vpos/shapes)
 
     @property
     def config(self) -> SimulatorConfig:
@@ -79,6 +81,7 @@ class SimulatorState:
         self.scheduler.clear()
         self.scheduler.set_mode("real")
         self.callbacks.reset()
+        self.shapes.reset()
         self.clock.reset()
 
 

@@ -1,27 +1,70 @@
 """The bank's REST API under ``/payment/rest/``: register.do, getOrderStatusExtended.do, getOrderStatus.do.
 
-Always HTTP 200; the outcome is in ``errorCode`` (protocols.md 2.2). register.do answers ``"errorCode": 0`` (a
-number) on success and the status methods ``"0"`` (a string), as real banks differ: gateways must accept both.
-Methods the simulator does not implement yet (deposit, reverse, refund) answer errorCode "7".
+Always HTTP 200; the outcome is in ``errorCode`` (protocols.md 2.2). By default register.do answers
+``"errorCode": 0`` (a number) on success and everything else strings (``"0"``, ``"6"``...), as real banks differ:
+gateways must accept both. Every answer, errors included, goes through the merchant's response shape
+(``simulator.vpos.shapes``). Methods the simulator does not implement yet (deposit, reverse, refund) answer
+errorCode "7".
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
 
 from simulator.errors import RbsError
 from simulator.state import SimulatorState, current_state
+from simulator.vpos.cards import ORDER_DECLINED
 from simulator.vpos.orders import BankOrder
 from simulator.vpos.payment import expire_if_due
 from simulator.vpos.register import LANGUAGES, authenticate, register_order
+from simulator.vpos.shapes import LEGACY_STATUS_METHOD, Shape, error_keys
 from simulator.vpos.status import extended_status, legacy_status
 from simulator.web import note, request_params
 
 bp = Blueprint("vpos_api", __name__, url_prefix="/payment/rest")
 
+SYSTEM_ERROR = 7
+SYSTEM_ERROR_MESSAGE = "System error"
+DECLINED_ERROR = 2
+DECLINED_MESSAGE = "Payment is declined"
+
 
 def form_url(public_url: str, order: BankOrder) -> str:
     return f"{public_url}/payment/merchants/sim/payment_{order.language}.html?mdOrder={order.md_order}"
+
+
+def _method() -> str:
+    """The called method's name (``register.do``): the last path segment."""
+    return request.path.rsplit("/", 1)[-1]
+
+
+def _shape(state: SimulatorState, params: dict[str, str], method: str) -> Shape:
+    """The shape of the merchant named by ``userName`` (even when its password is wrong), else the global one."""
+    user = params.get("userName")
+    known = any(merchant.user_name == user for merchant in state.config.merchants)
+    return state.shapes.shape(user if known else None, method)
+
+
+def _answer(body: dict[str, Any], method: str | None = None) -> Response:
+    method = method or _method()
+    return jsonify(_shape(current_state(), request_params(), method).finish(body, method))
+
+
+def _error_body(method: str, code: int, message: str) -> dict[str, Any]:
+    code_key, message_key = error_keys(method)
+    return {code_key: str(code), message_key: message}
+
+
+@bp.errorhandler(RbsError)
+def _rbs_error(exc: RbsError) -> Response:
+    """Bank errors in the merchant's shape (this blueprint's handler wins over the app-wide one)."""
+    method = _method()
+    return _answer(_error_body(method, exc.error_code, exc.message), method)
+
+
+# -- the methods ------------------------------------------------------------------------------------------------
 
 
 @bp.route("/register.do", methods=["GET", "POST"])
@@ -35,16 +78,20 @@ def register() -> Response:
         f"orderNumber={order.order_number} amount={order.amount} currency={order.currency} "
         f"-> errorCode 0 mdOrder={order.md_order}",
     )
-    return jsonify({"orderId": order.md_order, "formUrl": form_url(config.public_url, order), "errorCode": 0})
+    return _answer({"orderId": order.md_order, "formUrl": form_url(config.public_url, order), "errorCode": 0})
 
 
-def _find_order(state: SimulatorState, params: dict[str, str]) -> BankOrder:
+def _find_order(state: SimulatorState, params: dict[str, str], *, by_order_number: bool = True) -> BankOrder:
+    """The caller's own order by ``orderId`` (which wins when both are given) or ``orderNumber``.
+
+    Credentials first (errorCode 5), then errorCode 6 for an unknown order, none given, or another merchant's.
+    """
     merchant = authenticate(state.config, params)
     order_id, order_number = params.get("orderId"), params.get("orderNumber")
     order: BankOrder | None = None
     if order_id:
         order = state.bank.get(order_id)
-    elif order_number:
+    elif order_number and by_order_number:
         order = state.bank.find(merchant.user_name, order_number)
     if order is None or order.merchant != merchant.user_name:
         raise RbsError(6, "Order not found")
@@ -52,34 +99,41 @@ def _find_order(state: SimulatorState, params: dict[str, str]) -> BankOrder:
     return order
 
 
+def _declined_as_error(body: dict[str, Any], order: BankOrder, shape: Shape, method: str) -> dict[str, Any]:
+    """errorCode 2 for a declined order when the merchant's bank answers so; the status stays complete."""
+    if shape.declined_error_code == DECLINED_ERROR and order.order_status == ORDER_DECLINED:
+        body.update(_error_body(method, DECLINED_ERROR, DECLINED_MESSAGE))
+    return body
+
+
 @bp.route("/getOrderStatusExtended.do", methods=["GET", "POST"])
 def get_order_status_extended() -> Response:
-    note("getOrderStatusExtended.do")
+    method = "getOrderStatusExtended.do"
+    note(method)
     state = current_state()
     params = request_params()
     order = _find_order(state, params)
     language = params.get("language")
-    body = extended_status(order, language if language in LANGUAGES else order.language)
-    note(
-        "getOrderStatusExtended.do",
-        f"mdOrder={order.md_order} -> orderStatus {order.order_status} actionCode {order.action_code}",
-    )
-    return jsonify(body)
+    shape = _shape(state, params, method)
+    body = extended_status(order, language if language in LANGUAGES else order.language, shape.status_version)
+    note(method, f"mdOrder={order.md_order} -> orderStatus {order.order_status} actionCode {order.action_code}")
+    return jsonify(shape.finish(_declined_as_error(body, order, shape, method), method))
 
 
 @bp.route("/getOrderStatus.do", methods=["GET", "POST"])
 def get_order_status() -> Response:
-    note("getOrderStatus.do")
+    """Legacy: ``orderId`` only (protocols.md 2.4), capitalised keys."""
+    method = LEGACY_STATUS_METHOD
+    note(method)
     state = current_state()
-    try:
-        order = _find_order(state, request_params())
-    except RbsError as exc:
-        return jsonify({"ErrorCode": str(exc.error_code), "ErrorMessage": exc.message})
-    note("getOrderStatus.do", f"mdOrder={order.md_order} -> OrderStatus {order.order_status}")
-    return jsonify(legacy_status(order))
+    params = request_params()
+    order = _find_order(state, params, by_order_number=False)
+    shape = _shape(state, params, method)
+    note(method, f"mdOrder={order.md_order} -> OrderStatus {order.order_status}")
+    return jsonify(shape.finish(_declined_as_error(legacy_status(order), order, shape, method), method))
 
 
 @bp.route("/<method>.do", methods=["GET", "POST"])
 def unsupported(method: str) -> Response:
     note(f"{method}.do")
-    raise RbsError(7, f"System error: {method}.do is not implemented by the simulator")
+    raise RbsError(SYSTEM_ERROR, f"System error: {method}.do is not implemented by the simulator")

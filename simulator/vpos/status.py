@@ -1,16 +1,31 @@
-"""Order status responses of the bank: ``getOrderStatusExtended.do`` (2.5) and legacy ``getOrderStatus.do``."""
+"""Order status responses of the bank: ``getOrderStatusExtended.do`` (2.5) and legacy ``getOrderStatus.do``.
+
+``extended_status`` builds the simulator's own shape (``version=None``: the fields of response version 5) or the
+shape of one per-merchant response version (protocols.md 2.9): ``paymentAmountInfo`` and ``bankInfo`` from v3,
+``refunds[]`` from v5, ``chargeback`` from v6, ``refunds[].externalRefundId`` from v21, the 3DS2 fields of
+``cardAuthInfo.secureAuthInfo`` (``threeDSProtocolVersion``...) from v30, ``displayErrorMessage`` from v33.
+Error codes and their types are the API layer's business (``simulator.vpos.shapes``).
+
+The order's optional facts (refunds, chargeback, 3-D Secure protocol version) are read with ``getattr`` so this
+module follows the order book as it grows: ``refunds`` (a list of dicts or objects with ``to_json``),
+``refunded_amount``, ``chargeback``, ``three_ds_protocol_version`` (on the order or on its card).
+"""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from simulator.vpos.cards import ORDER_DEPOSITED, action_description
+from simulator.vpos.cards import ORDER_DECLINED, ORDER_DEPOSITED, action_description
 from simulator.vpos.orders import BankOrder
 
 TERMINAL_ID = "98000001"
+BANK_INFO = {"bankName": "SIMULATED BANK", "bankCountryCode": "AM", "bankCountryName": "Armenia"}
+THREE_DS2_FIELDS = ("threeDSProtocolVersion", "aresTransStatus", "rreqTransStatus")
+"""``secureAuthInfo`` fields that exist from response version 30."""
 
 
-def extended_status(order: BankOrder, language: str) -> dict[str, Any]:
+def extended_status(order: BankOrder, language: str, version: int | None = None) -> dict[str, Any]:
     """The full response of getOrderStatusExtended.do; ``errorCode`` is the STRING "0" as many banks send it."""
     deposited = order.deposited_amount
     body: dict[str, Any] = {
@@ -32,18 +47,69 @@ def extended_status(order: BankOrder, language: str) -> dict[str, Any]:
             "paymentState": order.payment_state,
             "approvedAmount": order.amount if order.order_status == ORDER_DEPOSITED else 0,
             "depositedAmount": deposited,
-            "refundedAmount": 0,
+            "refundedAmount": _int_attribute(order, "refunded_amount"),
         },
-        "refunds": [],
+        "refunds": _refunds(order),
     }
     if order.card is not None:
-        body["cardAuthInfo"] = order.card.to_json()
-        body["bankInfo"] = {"bankName": "SIMULATED BANK", "bankCountryCode": "AM", "bankCountryName": "Armenia"}
+        body["cardAuthInfo"] = copy.deepcopy(order.card.to_json())
+        body["bankInfo"] = dict(BANK_INFO)
     if order.auth_at is not None:
         body["authDateTime"] = int(order.auth_at.timestamp() * 1000)
     if order.auth_ref_num is not None:
         body["authRefNum"] = order.auth_ref_num
+    return body if version is None else _as_version(body, order, language, version)
+
+
+def _as_version(body: dict[str, Any], order: BankOrder, language: str, version: int) -> dict[str, Any]:
+    if version < 3:
+        body.pop("paymentAmountInfo", None)
+        body.pop("bankInfo", None)
+    if version < 5:
+        body.pop("refunds", None)
+    if version >= 6:
+        body["chargeback"] = bool(getattr(order, "chargeback", False))
+    if version < 21:
+        for refund in body.get("refunds", []):
+            refund.pop("externalRefundId", None)
+    secure = body.get("cardAuthInfo", {}).get("secureAuthInfo")
+    if isinstance(secure, dict):
+        if version < 30:
+            for name in THREE_DS2_FIELDS:
+                secure.pop(name, None)
+        else:
+            protocol = _three_ds_protocol_version(order)
+            if protocol is not None:
+                secure["threeDSProtocolVersion"] = protocol
+    if version >= 33 and order.order_status == ORDER_DECLINED:
+        body["displayErrorMessage"] = action_description(order.action_code, language)
     return body
+
+
+def _int_attribute(order: BankOrder, name: str) -> int:
+    value = getattr(order, name, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _refunds(order: BankOrder) -> list[dict[str, Any]]:
+    refunds = getattr(order, "refunds", None)
+    if not isinstance(refunds, list | tuple):
+        return []
+    rendered: list[dict[str, Any]] = []
+    for refund in refunds:
+        to_json = getattr(refund, "to_json", None)
+        data = to_json() if callable(to_json) else refund
+        if isinstance(data, dict):
+            rendered.append(copy.deepcopy(data))
+    return rendered
+
+
+def _three_ds_protocol_version(order: BankOrder) -> str | None:
+    for source in (order, order.card):
+        value = getattr(source, "three_ds_protocol_version", None)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def legacy_status(order: BankOrder) -> dict[str, Any]:
