@@ -21,6 +21,7 @@ from simulator.control.scheduler import Scheduler
 from simulator.ecwid.orders import EcwidOrder, EcwidOrderBook
 from simulator.ecwid.payment_request import PaymentRequest, build_payment_request
 from simulator.vpos.callbacks import CallbackDispatcher
+from simulator.vpos.faults import FaultBook
 from simulator.vpos.orders import BankOrderBook
 from simulator.vpos.shapes import ShapeBook
 
@@ -39,6 +40,7 @@ class SimulatorState:
         self.bank = BankOrderBook()
         self.ecwid = EcwidOrderBook()
         self.callbacks = CallbackDispatcher(journal=self.journal, config=lambda: self.config, transport=http_transport)
+        self.faults = FaultBook()  # injected bank API faults (/_control/vpos/faults)
         self.shapes = ShapeBook()  # bank response shapes (/_control/vpos/shapes)
 
     @property
@@ -81,6 +83,7 @@ class SimulatorState:
         self.scheduler.clear()
         self.scheduler.set_mode("real")
         self.callbacks.reset()
+        self.faults.reset()  # deletes faults, wakes calls sleeping in one
         self.shapes.reset()
         self.clock.reset()
 

@@ -1,14 +1,17 @@
-"""Control API for the bank's dialects, under ``/_control/vpos/`` (JSON):
+"""Control API for the bank's bad days and its dialects, under ``/_control/vpos/`` (JSON):
 
+- ``/faults``: inject HTTP 500/503, hangs, malformed JSON, errorCode 7, slow answers and dropped connections into
+  the bank's API (``simulator.vpos.faults``); list and delete them; ``/faults/settings`` bounds every sleep;
 - ``/shapes``: switch response shapes globally or per merchant (``simulator.vpos.shapes``).
 
 Bad input -> 400 ``{"error": "bad_input", "message": ...}``, unknown things -> 404 ``{"error": "not_found", ...}``
-(``simulator.errors``); every change is journaled (service ``control``). Reset (``POST /_control/reset``) restores
-the default shapes. Endpoints are listed in ``simulator/README.md``.
+(``simulator.errors``); every change is journaled (service ``control``). Reset (``POST /_control/reset``) deletes
+the faults and restores the default shapes and maximum sleep. Endpoints are listed in ``simulator/README.md``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, cast
 
@@ -16,8 +19,17 @@ from flask import Blueprint, Response, jsonify, request
 
 from simulator.errors import BadInput, NotFound
 from simulator.state import current_state
-from simulator.vpos.shapes import (
+from simulator.vpos.faults import (
     ANY_METHOD,
+    FAULT_KINDS,
+    MALFORMED_VARIANTS,
+    MAX_SLEEP_LIMIT_SECONDS,
+    SLEEPING_KINDS,
+    FaultKind,
+    FaultSpec,
+    MalformedVariant,
+)
+from simulator.vpos.shapes import (
     DECLINED_ERROR_CODES,
     ERROR_CODE_TYPES,
     STATUS_VERSION_MAX,
@@ -32,6 +44,8 @@ from simulator.web import note
 bp = Blueprint("vpos_faults", __name__, url_prefix="/_control/vpos")
 
 _METHOD = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}\.do$")
+_MAX_ID_LENGTH = 100
+_FAULT_FIELDS = frozenset({"method", "fault", "times", "mdOrder", "orderNumber", "seconds", "afterApply", "variant"})
 _SHAPE_FIELDS = ("errorCodeType", "omitErrorCodeOnSuccess", "declinedErrorCode", "statusVersion")
 _DEFAULT_TYPE = "default"
 
@@ -53,6 +67,128 @@ def _method_name(value: Any, name: str) -> str:
     if not isinstance(value, str) or not (value == ANY_METHOD or _METHOD.match(value)):
         raise BadInput(f"{name} must be a bank method such as register.do, or * for every method")
     return value
+
+
+def _positive_number(value: Any, name: str, limit: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise BadInput(f"{name} must be a number")
+    if not 0 < value <= limit:
+        raise BadInput(f"{name} must be greater than 0 and at most {limit:g}")
+    return float(value)
+
+
+def _identifier(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > _MAX_ID_LENGTH:
+        raise BadInput(f"{name} must be a non-empty string of at most {_MAX_ID_LENGTH} characters")
+    return value
+
+
+# -- faults ---------------------------------------------------------------------------------------------------
+
+
+def _fault_spec(body: dict[str, Any], max_sleep: float) -> FaultSpec:
+    _reject_unknown(body, _FAULT_FIELDS)
+    method = _method_name(body.get("method"), "method")
+    kind = body.get("fault")
+    if kind not in FAULT_KINDS:
+        raise BadInput(f"fault must be one of {', '.join(FAULT_KINDS)}")
+    times = body.get("times")
+    if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
+        raise BadInput("times must be a positive integer (leave it out for every call until deleted)")
+    md_order = _identifier(body, "mdOrder")
+    if md_order is not None and method == "register.do":
+        raise BadInput("mdOrder: register.do has no mdOrder yet; use orderNumber")
+    seconds = body.get("seconds")
+    if seconds is not None:
+        if kind not in SLEEPING_KINDS:
+            raise BadInput(f"seconds only applies to {' and '.join(SLEEPING_KINDS)}")
+        seconds = _positive_number(seconds, "seconds", max_sleep)
+    after_apply = body.get("afterApply", False)
+    if not isinstance(after_apply, bool):
+        raise BadInput("afterApply must be true or false")
+    variant = body.get("variant")
+    if variant is not None and kind != "malformed_json":
+        raise BadInput("variant only applies to malformed_json")
+    if kind == "malformed_json":
+        variant = variant or "truncated"
+        if variant not in MALFORMED_VARIANTS:
+            raise BadInput(f"variant must be one of {', '.join(MALFORMED_VARIANTS)}")
+    return FaultSpec(
+        method=method,
+        kind=cast(FaultKind, kind),
+        times=times,
+        md_order=md_order,
+        order_number=_identifier(body, "orderNumber"),
+        seconds=seconds,
+        after_apply=after_apply,
+        variant=cast(MalformedVariant | None, variant),
+    )
+
+
+def _describe(spec: FaultSpec) -> str:
+    parts = [f"{spec.kind} on {spec.method}"]
+    for label, value in (("mdOrder", spec.md_order), ("orderNumber", spec.order_number), ("times", spec.times)):
+        if value is not None:
+            parts.append(f"{label}={value}")
+    if spec.after_apply:
+        parts.append("after apply")
+    return " ".join(parts)
+
+
+@bp.route("/faults", methods=["POST"])
+def add_fault() -> tuple[Response, int]:
+    note("fault add")
+    faults = current_state().faults
+    spec = _fault_spec(_body(), faults.max_sleep_seconds)
+    fault = faults.add(spec)
+    note("fault add", f"#{fault.id} {_describe(spec)}")
+    return jsonify(fault.to_json()), 201
+
+
+@bp.route("/faults", methods=["GET"])
+def list_faults() -> Response:
+    faults = current_state().faults
+    return jsonify({"faults": [fault.to_json() for fault in faults.all()], "maxSleepSeconds": faults.max_sleep_seconds})
+
+
+@bp.route("/faults/<int:fault_id>", methods=["GET"])
+def get_fault(fault_id: int) -> Response:
+    fault = current_state().faults.get(fault_id)
+    if fault is None:
+        raise NotFound(f"unknown fault {fault_id}")
+    return jsonify(fault.to_json())
+
+
+@bp.route("/faults", methods=["DELETE"])
+def delete_faults() -> Response:
+    deleted = current_state().faults.clear()
+    note("fault delete", f"all ({deleted})")
+    return jsonify({"deleted": deleted})
+
+
+@bp.route("/faults/<int:fault_id>", methods=["DELETE"])
+def delete_fault(fault_id: int) -> Response:
+    note("fault delete", f"#{fault_id}")
+    if not current_state().faults.delete(fault_id):
+        raise NotFound(f"unknown fault {fault_id}")
+    return jsonify({"deleted": 1})
+
+
+@bp.route("/faults/settings", methods=["PUT"])
+def put_fault_settings() -> Response:
+    note("fault settings")
+    body = _body()
+    _reject_unknown(body, frozenset({"maxSleepSeconds"}))
+    if "maxSleepSeconds" not in body:
+        raise BadInput("give maxSleepSeconds")
+    seconds = _positive_number(body["maxSleepSeconds"], "maxSleepSeconds", MAX_SLEEP_LIMIT_SECONDS)
+    faults = current_state().faults
+    faults.max_sleep_seconds = seconds
+    note("fault settings", f"maxSleepSeconds={seconds:g}")
+    return jsonify({"maxSleepSeconds": faults.max_sleep_seconds})
 
 
 # -- response shapes ------------------------------------------------------------------------------------------

@@ -5,17 +5,23 @@ Always HTTP 200; the outcome is in ``errorCode`` (protocols.md 2.2). By default 
 gateways must accept both. Every answer, errors included, goes through the merchant's response shape
 (``simulator.vpos.shapes``). Methods the simulator does not implement yet (deposit, reverse, refund) answer
 errorCode "7".
+
+Injected faults (``simulator.vpos.faults``) are applied here, around every ``*.do``: a ``before_request`` hook
+takes the call's fault and answers instead of the bank (or sleeps first, for ``slow``); an ``afterApply`` fault
+lets the method run and spoils its answer in the ``after_request`` hook. The journal entry's summary names the
+fault.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from simulator.errors import RbsError
 from simulator.state import SimulatorState, current_state
 from simulator.vpos.cards import ORDER_DECLINED
+from simulator.vpos.faults import Fault, http_error_response, malformed_response, no_response
 from simulator.vpos.orders import BankOrder
 from simulator.vpos.payment import expire_if_due
 from simulator.vpos.register import LANGUAGES, authenticate, register_order
@@ -137,3 +143,105 @@ def get_order_status() -> Response:
 def unsupported(method: str) -> Response:
     note(f"{method}.do")
     raise RbsError(SYSTEM_ERROR, f"System error: {method}.do is not implemented by the simulator")
+
+
+# -- injected faults --------------------------------------------------------------------------------------------
+
+
+def _order_ids(state: SimulatorState, params: dict[str, str]) -> tuple[set[str], set[str]]:
+    """The mdOrders and orderNumbers this call is about, each side completed from the order book."""
+    md_orders: set[str] = set()
+    numbers: set[str] = set()
+    if order_id := params.get("orderId"):
+        md_orders.add(order_id)
+        order = state.bank.get(order_id)
+        if order is not None:
+            numbers.add(order.order_number)
+    if number := params.get("orderNumber"):
+        numbers.add(number)
+        order = state.bank.find(params.get("userName", ""), number)
+        if order is not None:
+            md_orders.add(order.md_order)
+    return md_orders, numbers
+
+
+def _summary(response: Response | None) -> str:
+    """The journal summary so far: the method's own note, else the error in its answer."""
+    noted = g.get("journal_summary")
+    if noted:
+        return str(noted)
+    data = response.get_json(silent=True) if response is not None and response.is_json else None
+    if not isinstance(data, dict):
+        return ""
+    parts = [f"{key}={data[key]}" for key in ("errorCode", "ErrorCode") if key in data]
+    message = data.get("errorMessage") or data.get("ErrorMessage")
+    return " ".join([*parts, str(message)] if message else parts)
+
+
+def _add_summary(text: str, response: Response | None = None) -> None:
+    g.journal_summary = "; ".join(part for part in (_summary(response), text) if part)
+
+
+def _spoiled(fault: Fault, method: str, real: Response | None) -> Response:
+    """The answer ``fault`` gives instead of the bank's (``real``: the bank's own, for afterApply)."""
+    state = current_state()
+    kind = fault.kind
+    if kind in ("http_500", "http_503"):
+        status = int(kind.removeprefix("http_"))
+        _add_summary(f"{fault.label()}: HTTP {status}", real)
+        return http_error_response(status)
+    if kind == "error_7":
+        _add_summary(f"{fault.label()}: errorCode 7", real)
+        return _answer(_error_body(method, SYSTEM_ERROR, SYSTEM_ERROR_MESSAGE), method)
+    if kind == "malformed_json":
+        variant = fault.spec.variant or "truncated"
+        _add_summary(f"{fault.label()}: {variant.replace('_', ' ')} body", real)
+        return malformed_response(variant, real.get_data() if real is not None else None)
+    if kind == "hang":
+        seconds = fault.seconds or 0.0
+        _add_summary(f"{fault.label()}: no answer, connection closed after {seconds:g} s", real)
+        return no_response(request.environ, wait=lambda: state.faults.sleep(fault, seconds))
+    _add_summary(f"{fault.label()}: connection closed without an answer", real)
+    return no_response(request.environ)
+
+
+@bp.before_request
+def _fault_before() -> Response | None:
+    """Take this call's fault: answer instead of the bank, delay it (slow), or keep it for after the method."""
+    state = current_state()
+    method = _method()
+    md_orders, numbers = _order_ids(state, request_params())
+    fault = state.faults.take(method, md_orders=md_orders, order_numbers=numbers)
+    if fault is None:
+        return None
+    if fault.spec.after_apply:
+        g.vpos_fault = fault
+        return None
+    note(method)
+    if fault.kind != "slow":
+        return _spoiled(fault, method, None)
+    seconds = fault.seconds or 0.0
+    if not state.faults.sleep(fault, seconds):
+        _add_summary(f"{fault.label()}: interrupted after the fault was removed; connection closed")
+        return no_response(request.environ)
+    g.vpos_fault_note = f"{fault.label()}: answered after {seconds:g} s"
+    return None
+
+
+@bp.after_request
+def _fault_after(response: Response) -> Response:
+    """Name a finished slow fault in the summary; spoil the answer of an afterApply fault."""
+    slow_note = g.pop("vpos_fault_note", None)
+    if slow_note:
+        _add_summary(slow_note, response)
+    fault: Fault | None = g.pop("vpos_fault", None)
+    if fault is None:
+        return response
+    if fault.kind != "slow":
+        return _spoiled(fault, _method(), response)
+    seconds = fault.seconds or 0.0
+    if not current_state().faults.sleep(fault, seconds):
+        _add_summary(f"{fault.label()}: interrupted after the fault was removed; connection closed", response)
+        return no_response(request.environ)
+    _add_summary(f"{fault.label()}: answered after {seconds:g} s", response)
+    return response
