@@ -135,6 +135,14 @@ def test_a_sleep_ends_early_when_the_fault_is_cleared() -> None:
     assert fault.sleep(10) is False  # stays cancelled
 
 
+@pytest.mark.parametrize("seconds", [0, -1, 601])
+def test_the_maximum_sleep_is_bounded(seconds: float) -> None:
+    book = FaultBook()
+    with pytest.raises(ValueError):
+        book.max_sleep_seconds = seconds
+    assert book.max_sleep_seconds == DEFAULT_MAX_SLEEP_SECONDS
+
+
 def test_a_sleep_that_is_not_interrupted_reports_it_completed() -> None:
     fault = FaultBook().add(FaultSpec(method="*", kind="slow", seconds=0.05))
     assert fault.sleep(0.05) is True
@@ -249,7 +257,17 @@ def test_max_sleep_seconds_is_a_setting_restored_by_reset(client: FlaskClient) -
     assert client.get(FAULTS).get_json() == {"faults": [], "maxSleepSeconds": DEFAULT_MAX_SLEEP_SECONDS}
 
 
-@pytest.mark.parametrize("body", [{}, {"maxSleepSeconds": 0}, {"maxSleepSeconds": 601}, {"maxSleepSeconds": "9"}, []])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"maxSleepSeconds": 0},
+        {"maxSleepSeconds": 601},
+        {"maxSleepSeconds": "9"},
+        {"maxSleepSeconds": 5, "x": 1},
+        [],
+    ],
+)
 def test_bad_fault_settings_are_400(client: FlaskClient, body: Any) -> None:
     response = client.put(f"{FAULTS}/settings", json=body)
     assert response.status_code == 400
@@ -528,6 +546,31 @@ def test_after_apply_slow_runs_the_method_then_answers_late(client: FlaskClient,
     assert register_response(client, "N-9").get_json()["errorCode"] == 0
     assert time.monotonic() - started >= 0.2
     assert bank_orders(app) == ["N-9"]
+
+
+def test_after_apply_slow_interrupted_by_reset_drops_the_answer_of_a_call_that_ran(
+    client: FlaskClient, app: flask.Flask
+) -> None:
+    add_fault(client, method="register.do", fault="slow", afterApply=True, seconds=DEFAULT_MAX_SLEEP_SECONDS)
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            register_response(app.test_client(), "S-1")
+        except BaseException as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    deadline = time.monotonic() + 5
+    while not bank_orders(app) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert bank_orders(app) == ["S-1"]  # registered; the answer is still on its way
+    get_state(app).faults.clear()
+    caller.join(timeout=5)
+    assert not caller.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], httpx.RemoteProtocolError)
+    assert "interrupted" in vpos_journal(client)[-1]["summary"]
 
 
 def test_after_apply_also_replaces_a_bank_error_answer(client: FlaskClient, app: flask.Flask) -> None:

@@ -132,10 +132,11 @@ def test_wildcard_error_code_type_covers_every_method_and_a_named_method_wins(cl
     assert client.post("/payment/rest/refund.do", data=AMD).get_json()["errorCode"] == 7
 
 
-def test_default_type_removes_a_setting(client: FlaskClient) -> None:
-    put_shapes(client, errorCodeType={"register.do": "string"})
-    answer = put_shapes(client, errorCodeType={"register.do": "default"})
-    assert answer["global"]["errorCodeType"] == {}
+@pytest.mark.parametrize("unset", ["default", None])
+def test_default_type_or_null_removes_a_setting(client: FlaskClient, unset: str | None) -> None:
+    put_shapes(client, errorCodeType={"register.do": "string", "*": "number"})
+    answer = put_shapes(client, errorCodeType={"register.do": unset})
+    assert answer["global"]["errorCodeType"] == {"*": "number"}
     assert register(client)["errorCode"] == 0
 
 
@@ -250,6 +251,7 @@ def test_shape_changes_are_journaled(client: FlaskClient) -> None:
         ({"omitErrorCodeOnSuccess": ["register.do"]}, 400, "omitErrorCodeOnSuccess"),
         ({"omitErrorCodeOnSuccess": {"register.do": "yes"}}, 400, "omitErrorCodeOnSuccess"),
         ({"omitErrorCodeOnSuccess": {"x": True}}, 400, "x"),
+        ({"omitErrorCodeOnSuccess": {"register.do": 1}}, 400, "omitErrorCodeOnSuccess"),
         ({"declinedErrorCode": 1}, 400, "declinedErrorCode"),
         ({"declinedErrorCode": "2"}, 400, "declinedErrorCode"),
         ({"declinedErrorCode": True}, 400, "declinedErrorCode"),
