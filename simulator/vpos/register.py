@@ -67,6 +67,8 @@ def register_order(config: SimulatorConfig, book: BankOrderBook, params: Mapping
         raise RbsError(4, f"Mandatory parameter is missing: {', '.join(missing)}")
     merchant = authenticate(config, params)
     currency = params.get("currency") or merchant.currency
+    if currency.isdigit() and len(currency) < 3:
+        currency = currency.zfill(3)  # an ISO 4217 numeric code sent as a number: 51 is 051 (AMD)
     if currency not in KNOWN_CURRENCIES:
         raise RbsError(3, "Unknown currency")
     if currency != merchant.currency:

@@ -125,6 +125,11 @@ def test_register_unknown_currency_is_error_3(client: FlaskClient) -> None:
     assert register(client, currency="999")["errorCode"] == "3"
 
 
+def test_register_accepts_the_numeric_currency_without_leading_zeros(client: FlaskClient) -> None:
+    # Clients that send the ISO 4217 code as a number send 51 for AMD.
+    assert "orderId" in register(client, currency="51")
+
+
 @pytest.mark.parametrize("missing", ["userName", "password", "orderNumber", "amount", "returnUrl"])
 def test_register_missing_mandatory_parameter_is_error_4(client: FlaskClient, missing: str) -> None:
     body = register(client, **{missing: None})
