@@ -2,27 +2,35 @@
 
 Role: data in, template out. Inputs are the readiness checklist (``readiness-checklist.md``, a verbatim copy
 of ``docs/readiness-checklist.md``), the Cucumber JSON written by ``pytest --cucumberjson`` (pytest-bdd), optional
-evidence JSON lines, a target description and the secrets to redact. Output is ``readiness.html``,
-``readiness.json`` and ``readiness-junit.xml`` with one status per checklist item and a GO / NO-GO verdict.
+evidence JSON lines (keyed by each scenario example's id), a target description, the secrets to redact, and
+optionally the run's outcome (did it complete?), how many scenarios the features declare per item and notes per
+item. Output is ``readiness.html``, ``readiness.json`` and ``readiness-junit.xml`` with one status per checklist
+item and a GO / NO-GO verdict.
 
 This package knows nothing about how the results were produced: it never imports ``gateway``, ``simulator``,
 ``lab`` or ``features`` (an import-linter contract in ``pyproject.toml``).
 
 Modules: ``errors`` (error tree, stable codes), ``checklist`` (table parser), ``results`` (Cucumber JSON),
-``evidence`` (evidence lines), ``verdict`` (the rules), ``redact`` (secrets), ``model`` (the typed report),
+``evidence`` (evidence lines), ``run`` (did the feature run complete), ``verdict`` (the rules), ``redact``
+(secrets), ``model`` (the typed report),
 ``build`` (inputs -> report, report -> files), ``render`` (JSON, HTML, JUnit),
 ``cli`` (``python -m reports``).
 
 ``readiness.json`` top-level shape (stable)::
 
     {"verdict": "GO"|"NO-GO", "generated_at": "2025-01-31T12:00:00Z", "target": {...},
-     "summary": {"PASS": n, "FAIL": n, "NOT RUN": n, "blocking_not_passed": n},
+     "run": {"completed": bool, "problem": str|null, "exit_code": int|null, "output_tail": str},
+     "summary": {"PASS": n, "FAIL": n, "NOT RUN": n, "TO WITNESS": n, "blocking_not_passed": n},
      "reasons": ["RC-02 (blocking) NOT RUN: no scenario covers this item yet", ...],
-     "items": [{"id", "title", "blocking", "status": "PASS"|"FAIL"|"NOT RUN", "reason",
-                "scenarios": [{"feature", "name", "status", "duration_s", "error",
+     "items": [{"id", "title", "blocking", "status": "PASS"|"FAIL"|"NOT RUN"|"TO WITNESS", "reason",
+                "note": str|null, "witness": bool,
+                "scenarios": [{"id", "feature", "name", "status", "duration_s", "error",
                                "steps": [{"keyword", "name", "status", "duration_s", "error"}],
                                "evidence": [{"kind", "label", "path", "text"}]}]}],
      "unmapped": [{"feature", "name", "status", "unknown_ids": [...]}]}
+
+A scenario's ``id`` identifies one example (one row of a Scenario Outline); its evidence is that example's only,
+screenshots in the order the pages were seen.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from reports.errors import (
 from reports.evidence import Evidence, EvidenceKind, load_evidence, parse_evidence
 from reports.model import ItemResult, ItemStatus, Report, ReportScenario, Summary, UnmappedScenario, Verdict
 from reports.results import ScenarioResult, Status, StepResult, load_cucumber, parse_cucumber
+from reports.run import RunOutcome, assess_pytest_run, cucumber_problem
 
 __all__ = [
     "Checklist",
@@ -55,6 +64,7 @@ __all__ = [
     "ReportError",
     "ReportScenario",
     "ResultsError",
+    "RunOutcome",
     "ScenarioResult",
     "Status",
     "StepResult",
@@ -62,7 +72,9 @@ __all__ = [
     "TargetError",
     "UnmappedScenario",
     "Verdict",
+    "assess_pytest_run",
     "build_report",
+    "cucumber_problem",
     "load_checklist",
     "load_cucumber",
     "load_evidence",

@@ -1,8 +1,10 @@
 """Builder: checklist + scenario results + evidence + target -> one typed, redacted ``Report``.
 
 Role: the only place that combines the inputs. It applies the rules of ``reports.verdict``, attaches evidence
-to scenarios by (feature name, scenario name), lists scenarios tagged with ids that are not in the checklist,
-and redacts every secret from the finished report. ``write_report`` hands the report to ``reports.render``.
+to each scenario example by its id (never by name: the rows of a Scenario Outline share one), lists scenarios
+tagged with ids that are not in the checklist, takes the run's outcome into account (a run that did not complete
+is NO-GO and its items say why they did not run), adds the caller's notes to items, and redacts every secret
+from the finished report. ``write_report`` hands the report to ``reports.render``.
 
 This module never looks at how the results were produced (no gateway, simulator, lab or features imports).
 """
@@ -22,6 +24,7 @@ from reports.model import ItemResult, ItemStatus, Report, ReportScenario, Summar
 from reports.redact import Redactor
 from reports.render import write_all
 from reports.results import ScenarioResult
+from reports.run import RunOutcome
 from reports.verdict import decide, item_outcome, looks_like_item_id
 
 
@@ -56,13 +59,22 @@ def build_report(
     evidence: Iterable[Evidence] = (),
     secrets: Iterable[str] = (),
     generated_at: datetime | None = None,
+    run: RunOutcome | None = None,
+    declared: Mapping[str, int] | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> Report:
     """Build the readiness report.
 
     Guarantees: every checklist item appears once, in checklist order; an item is PASS only when it has
-    scenarios and all of them passed; a scenario tagged with an unknown item id makes the verdict NO-GO; no
-    secret (nor its URL/JSON/HTML-encoded form) survives anywhere in the returned report.
-    ``generated_at`` defaults to now and must be timezone-aware; it is stored in UTC.
+    scenarios and all of them passed; a scenario tagged with an unknown item id makes the verdict NO-GO; a run
+    that did not complete (``run``) makes it NO-GO with the run's problem as the first reason; a witnessed step is
+    TO WITNESS, never PASS and never a blocker; no secret (nor its URL/JSON/HTML-encoded form) survives anywhere
+    in the returned report. Evidence goes to the result whose ``id`` equals its ``scenario_id``, in input order.
+
+    ``declared`` maps item ids to how many scenario examples the feature files tag with them (None: unknown), so
+    a scenario that exists but produced no result counts as not run. ``notes`` maps item ids to a note shown with
+    the item (ids not in the checklist are ignored). ``generated_at`` defaults to now and must be timezone-aware;
+    it is stored in UTC.
     """
     items_in_order = tuple(checklist)
     known_ids = {item.id for item in items_in_order}
@@ -72,9 +84,13 @@ def build_report(
         raise ValueError("generated_at must be timezone-aware")
     generated_at = generated_at.astimezone(UTC)
 
-    evidence_by_scenario: dict[tuple[str, str], list[Evidence]] = defaultdict(list)
+    run = run or RunOutcome()
+    run_problem = None if run.completed else run.problem
+    notes = notes or {}
+
+    evidence_by_scenario: dict[str, list[Evidence]] = defaultdict(list)
     for record in evidence:
-        evidence_by_scenario[(record.feature, record.scenario)].append(record)
+        evidence_by_scenario[record.scenario_id].append(record)
 
     by_item: dict[str, list[ReportScenario]] = defaultdict(list)
     unmapped: list[UnmappedScenario] = []
@@ -87,7 +103,8 @@ def build_report(
             duration_s=result.duration_s,
             error=result.error,
             steps=result.steps,
-            evidence=tuple(evidence_by_scenario.get((result.feature, result.name), ())),
+            evidence=tuple(evidence_by_scenario.get(result.id, ())) if result.id else (),
+            id=result.id,
         )
         unknown: list[str] = []
         for tag in result.tags:
@@ -105,7 +122,12 @@ def build_report(
     item_results: list[ItemResult] = []
     for item in items_in_order:
         scenarios = tuple(by_item.get(item.id, ()))
-        status, reason = item_outcome([(s.name, s.status) for s in scenarios])
+        status, reason = item_outcome(
+            [(s.name, s.status) for s in scenarios],
+            declared=None if declared is None else declared.get(item.id, 0),
+            run_problem=run_problem,
+            witness=item.witness,
+        )
         item_results.append(
             ItemResult(
                 id=item.id,
@@ -114,6 +136,8 @@ def build_report(
                 status=status,
                 reason=reason,
                 scenarios=scenarios,
+                note=notes.get(item.id),
+                witness=item.witness,
             )
         )
 
@@ -121,12 +145,17 @@ def build_report(
     # Redact before the reasons are derived from names, and again over the whole report below.
     item_results = [redactor.deep(item) for item in item_results]
     unmapped = [redactor.deep(entry) for entry in unmapped]
-    verdict, reasons = decide(item_results, unmapped)
+    run = redactor.deep(run)
+    run_problem = None if run.completed else run.problem
+    verdict, reasons = decide(item_results, unmapped, run_problem=run_problem)
     summary = Summary(
         passed=sum(1 for i in item_results if i.status is ItemStatus.PASS),
         failed=sum(1 for i in item_results if i.status is ItemStatus.FAIL),
         not_run=sum(1 for i in item_results if i.status is ItemStatus.NOT_RUN),
-        blocking_not_passed=sum(1 for i in item_results if i.blocking and i.status is not ItemStatus.PASS),
+        blocking_not_passed=sum(
+            1 for i in item_results if i.blocking and i.status not in (ItemStatus.PASS, ItemStatus.TO_WITNESS)
+        ),
+        to_witness=sum(1 for i in item_results if i.status is ItemStatus.TO_WITNESS),
     )
     report = Report(
         verdict=verdict,
@@ -136,6 +165,7 @@ def build_report(
         reasons=reasons,
         items=tuple(item_results),
         unmapped=tuple(unmapped),
+        run=run,
     )
     return redactor.deep(report)
 

@@ -6,6 +6,10 @@ source of the item ids, titles and blocking flags; nothing here hard-codes them.
 
 Guarantees: ids are unique and look like ``RC-<digits>``; ``blocking`` is only ever ``yes`` or ``no`` in the
 source (anything else is a ``ChecklistError``, never a silent default).
+
+An item whose title says it is *witnessed* (RC-37, "REAL canary, witnessed after the switch: ...") is a step a person
+witnesses and signs after GO, not something a test run can show: ``ChecklistItem.witness`` is True for it, read from
+the title so that the document stays the only source.
 """
 
 from __future__ import annotations
@@ -24,15 +28,18 @@ ITEM_ID_RE = re.compile(r"^RC-\d+$")
 _CELL_SPLIT_RE = re.compile(r"(?<!\\)\|")
 _SEPARATOR_CELL_RE = re.compile(r"^:?-{3,}:?$")
 _BLOCKING = {"yes": True, "no": False}
+_WITNESS_RE = re.compile(r"\bwitnessed\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
 class ChecklistItem:
-    """One readiness item: ``id`` like ``RC-07``, its ``title`` and whether it blocks GO."""
+    """One readiness item: ``id`` like ``RC-07``, its ``title``, whether it blocks GO and whether it is a step a
+    person witnesses after GO."""
 
     id: str
     title: str
     blocking: bool
+    witness: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +111,14 @@ def parse_checklist(text: str, *, source: str = "checklist") -> Checklist:
         if not title:
             raise ChecklistError(f"{source}:{lineno}: item {item_id} has no title")
         seen.add(item_id)
-        items.append(ChecklistItem(id=item_id, title=title, blocking=_BLOCKING[blocking.lower()]))
+        items.append(
+            ChecklistItem(
+                id=item_id,
+                title=title,
+                blocking=_BLOCKING[blocking.lower()],
+                witness=bool(_WITNESS_RE.search(title)),
+            )
+        )
     if not items:
         raise ChecklistError(f"{source}: the checklist table has no rows")
     return Checklist(items=tuple(items))

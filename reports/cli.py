@@ -1,11 +1,13 @@
 """Command line: ``python -m reports --cucumber PATH [--evidence PATH] [--target-json PATH] [--secret S]...
-[--secret-env VAR]... [--checklist PATH] --out DIR [--fail-on-no-go]``.
+[--secret-env VAR]... [--checklist PATH] [--pytest-exit-code N] --out DIR [--fail-on-no-go]``.
 
 Role: read the inputs, build the report, write the three files, print the verdict, its reasons and the paths.
 
 Exit codes: 0 report written (whatever the verdict); 1 NO-GO when ``--fail-on-no-go`` is given; 2 bad input
 or output (a ``ReportError``: its stable code and message on stderr, secrets redacted) or bad usage.
-A missing or empty Cucumber file is not an error: every item is then NOT RUN and the verdict NO-GO.
+A missing or empty Cucumber file is not an error of the report: it means the feature run did not complete, and
+the report says so (verdict NO-GO, every item NOT RUN with that reason). So does ``--pytest-exit-code`` with a
+code other than 0 or 1 (see ``reports.run``).
 Prefer ``--secret-env VAR`` over ``--secret S``: command lines are visible to other users of the machine.
 """
 
@@ -25,6 +27,7 @@ from reports.evidence import load_evidence
 from reports.model import Verdict
 from reports.redact import Redactor
 from reports.results import load_cucumber
+from reports.run import assess_pytest_run, cucumber_problem
 
 EXIT_NO_GO = 1
 EXIT_BAD_INPUT = 2
@@ -65,6 +68,13 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 @click.option("--secret", "secret_values", multiple=True, help="A secret to redact (repeatable).")
 @click.option("--secret-env", "secret_envs", multiple=True, help="Name of an env var holding a secret.")
 @click.option("--checklist", "checklist_path", type=_FILE, default=None, help="Checklist markdown (default: packaged).")
+@click.option(
+    "--pytest-exit-code",
+    "pytest_exit_code",
+    type=int,
+    default=None,
+    help="Exit code of the pytest run that wrote the Cucumber JSON (not 0 or 1: the run did not complete).",
+)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--fail-on-no-go", is_flag=True, help="Exit 1 when the verdict is NO-GO.")
 def main(
@@ -74,6 +84,7 @@ def main(
     secret_values: tuple[str, ...],
     secret_envs: tuple[str, ...],
     checklist_path: Path | None,
+    pytest_exit_code: int | None,
     out_dir: Path,
     fail_on_no_go: bool,
 ) -> None:
@@ -82,11 +93,14 @@ def main(
     redactor = Redactor(secrets)
     try:
         checklist = load_checklist(checklist_path)
-        if not cucumber.exists():
-            click.echo(f"warning: {cucumber} does not exist: no scenario results, every item NOT RUN", err=True)
+        run = assess_pytest_run(pytest_exit_code, cucumber_problem=cucumber_problem(cucumber))
+        if not run.completed:
+            click.echo(f"warning: the feature run did not complete: {redactor.text(run.problem or '')}", err=True)
         results = load_cucumber(cucumber)
         records = load_evidence(evidence) if evidence is not None else ()
-        report = build_report(checklist, results, target=_load_target(target_json), evidence=records, secrets=secrets)
+        report = build_report(
+            checklist, results, target=_load_target(target_json), evidence=records, secrets=secrets, run=run
+        )
         paths = write_report(report, out_dir)
     except ReportError as exc:
         click.echo(f"error [{exc.code}]: {redactor.text(exc.message)}", err=True)

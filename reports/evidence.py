@@ -2,14 +2,20 @@
 
 Role: parse a JSON-lines file, one object a line::
 
-    {"feature": "Card payments", "scenario": "Paid card", "kind": "screenshot"|"journal"|"note"|"link",
+    {"scenario_id": "features/test_scenarios.py::test_declined[4000000000009995-en-insufficient funds]",
+     "feature": "Card payments", "scenario": "Declined card", "kind": "screenshot"|"journal"|"note"|"link",
      "label": "bank page", "path": "shots/paid.png" | null, "text": "..." | null}
 
-and hand typed ``Evidence`` to the builder, which attaches it to the scenario with the same feature name and
-scenario name. ``path`` is relative to the report's output directory (``link`` may also be an http(s) URL).
+and hand typed ``Evidence`` to the builder, which attaches it to the one scenario *example* whose id (the Cucumber
+element ``id``; the feature suite makes it the pytest node id, parametrization included) equals ``scenario_id``.
+The rows of a Scenario Outline share their feature and scenario name, so names alone never select evidence.
+``feature`` and ``scenario`` are kept for people reading the file. Records keep their order in the file: a
+scenario's screenshots are shown in the order they were taken. ``path`` is relative to the report's output
+directory (``link`` may also be an http(s) URL).
 
 Guarantees: blank lines are ignored; unknown keys are ignored (forward compatible). An ``EvidenceError`` is
-raised for a line that is not an object, misses ``feature``/``scenario``/``kind``, has an unknown kind, a
+raised for a line that is not an object, misses ``scenario_id``/``feature``/``scenario``/``kind``, has an unknown
+kind, a
 screenshot or link without ``path``, a journal or note with neither ``text`` nor ``path``, or a path that is
 absolute or uses another URL scheme (``javascript:``, ``file:``, ``data:`` ...): the report never links
 somewhere unsafe.
@@ -38,8 +44,9 @@ class EvidenceKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """One piece of evidence for one scenario (``feature`` + ``scenario`` name)."""
+    """One piece of evidence for one scenario example (``scenario_id``; ``feature``/``scenario`` for people)."""
 
+    scenario_id: str
     feature: str
     scenario: str
     kind: EvidenceKind
@@ -87,7 +94,7 @@ def parse_evidence_line(line: str, *, where: str = "evidence") -> Evidence:
     if not isinstance(obj, dict):
         raise EvidenceError(f"{where}: expected a JSON object")
     required: dict[str, str] = {}
-    for key in ("feature", "scenario", "kind"):
+    for key in ("scenario_id", "feature", "scenario", "kind"):
         value = obj.get(key)
         if not isinstance(value, str) or not value:
             raise EvidenceError(f"{where}: '{key}' must be a non-empty string")
@@ -107,6 +114,7 @@ def parse_evidence_line(line: str, *, where: str = "evidence") -> Evidence:
     if path is not None:
         _check_path(path, kind, where)
     return Evidence(
+        scenario_id=required["scenario_id"],
         feature=required["feature"],
         scenario=required["scenario"],
         kind=kind,

@@ -7,20 +7,26 @@ redacted (see ``reports.redact``) and ordered: items in checklist order, every c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from reports.evidence import Evidence
 from reports.results import Status, StepResult
+from reports.run import RunOutcome
 
 
 class ItemStatus(StrEnum):
-    """Result of one checklist item. NOT RUN is never PASS."""
+    """Result of one checklist item. NOT RUN is never PASS.
+
+    TO WITNESS is the status of a step a person witnesses and signs after GO (e.g. the REAL canary): it has not
+    happened yet, so it is never PASS, and it never blocks GO.
+    """
 
     PASS = "PASS"  # noqa: S105 - a status, not a password
     FAIL = "FAIL"
     NOT_RUN = "NOT RUN"
+    TO_WITNESS = "TO WITNESS"
 
 
 class Verdict(StrEnum):
@@ -30,7 +36,7 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ReportScenario:
-    """A scenario as shown under an item: its result plus the evidence recorded for it."""
+    """A scenario example as shown under an item: its result plus the evidence recorded for it (by ``id``)."""
 
     feature: str
     name: str
@@ -40,11 +46,16 @@ class ReportScenario:
     error: str | None
     steps: tuple[StepResult, ...]
     evidence: tuple[Evidence, ...] = ()
+    id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class ItemResult:
-    """One checklist item with its status, the reason for it and the scenarios tagged with its id."""
+    """One checklist item with its status, the reason for it and the scenarios tagged with its id.
+
+    ``note`` qualifies the result for people (e.g. "checked as far as the lab allows: ..."); ``witness`` marks a
+    step a person witnesses and signs after GO.
+    """
 
     id: str
     title: str
@@ -52,6 +63,8 @@ class ItemResult:
     status: ItemStatus
     reason: str
     scenarios: tuple[ReportScenario, ...] = ()
+    note: str | None = None
+    witness: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +83,13 @@ class Summary:
     failed: int
     not_run: int
     blocking_not_passed: int
+    to_witness: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """The whole readiness report. ``target`` is JSON-compatible data describing what was tested."""
+    """The whole readiness report. ``target`` is JSON-compatible data describing what was tested; ``run`` says
+    whether the feature run completed."""
 
     verdict: Verdict
     generated_at: datetime
@@ -83,6 +98,7 @@ class Report:
     reasons: tuple[str, ...]
     items: tuple[ItemResult, ...]
     unmapped: tuple[UnmappedScenario, ...] = ()
+    run: RunOutcome = field(default_factory=RunOutcome)
 
     @property
     def generated_at_iso(self) -> str:

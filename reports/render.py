@@ -25,6 +25,7 @@ from reports.errors import OutputError
 from reports.evidence import Evidence, EvidenceKind, is_web_url
 from reports.model import ItemResult, ItemStatus, Report, ReportScenario, Verdict
 from reports.results import StepResult
+from reports.run import RunOutcome
 
 JSON_NAME = "readiness.json"
 HTML_NAME = "readiness.html"
@@ -53,6 +54,7 @@ def _evidence_json(record: Evidence) -> dict[str, Any]:
 
 def _scenario_json(scenario: ReportScenario) -> dict[str, Any]:
     return {
+        "id": scenario.id,
         "feature": scenario.feature,
         "name": scenario.name,
         "status": scenario.status.value,
@@ -70,7 +72,18 @@ def _item_json(item: ItemResult) -> dict[str, Any]:
         "blocking": item.blocking,
         "status": item.status.value,
         "reason": item.reason,
+        "note": item.note,
+        "witness": item.witness,
         "scenarios": [_scenario_json(s) for s in item.scenarios],
+    }
+
+
+def _run_json(run: RunOutcome) -> dict[str, Any]:
+    return {
+        "completed": run.completed,
+        "problem": run.problem,
+        "exit_code": run.exit_code,
+        "output_tail": run.output_tail,
     }
 
 
@@ -80,10 +93,12 @@ def report_to_json(report: Report) -> dict[str, Any]:
         "verdict": report.verdict.value,
         "generated_at": report.generated_at_iso,
         "target": dict(report.target),
+        "run": _run_json(report.run),
         "summary": {
             "PASS": report.summary.passed,
             "FAIL": report.summary.failed,
             "NOT RUN": report.summary.not_run,
+            "TO WITNESS": report.summary.to_witness,
             "blocking_not_passed": report.summary.blocking_not_passed,
         },
         "reasons": list(report.reasons),
@@ -140,6 +155,15 @@ def _href(path: str) -> str:
     return quote(path.replace("\\", "/"), safe="/")
 
 
+_EXAMPLE_RE = re.compile(r"\[(.+)\]$")
+
+
+def example_of(scenario_id: str) -> str | None:
+    """The example row of a Scenario Outline from its id's parametrization (``test_x[4242-en]`` -> ``4242-en``)."""
+    match = _EXAMPLE_RE.search(scenario_id)
+    return match.group(1) if match else None
+
+
 def _evidence_view(record: Evidence) -> dict[str, Any]:
     return {
         "kind": record.kind.value,
@@ -165,6 +189,8 @@ def error_summary(error: str | None) -> str | None:
 
 def _scenario_view(scenario: ReportScenario) -> dict[str, Any]:
     return {
+        "id": scenario.id,
+        "example": example_of(scenario.id),
         "feature": scenario.feature,
         "name": scenario.name,
         "tags": [f"@{tag}" for tag in scenario.tags],
@@ -186,7 +212,26 @@ def _scenario_view(scenario: ReportScenario) -> dict[str, Any]:
     }
 
 
-_STATUS_CLASS = {ItemStatus.PASS: "pass", ItemStatus.FAIL: "fail", ItemStatus.NOT_RUN: "notrun"}
+_STATUS_CLASS = {
+    ItemStatus.PASS: "pass",
+    ItemStatus.FAIL: "fail",
+    ItemStatus.NOT_RUN: "notrun",
+    ItemStatus.TO_WITNESS: "witness",
+}
+
+
+def _item_view(item: ItemResult) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "blocking": item.blocking,
+        "status": item.status.value,
+        "status_class": _STATUS_CLASS[item.status],
+        "reason": item.reason,
+        "note": item.note,
+        "witness": item.witness,
+        "scenarios": [_scenario_view(s) for s in item.scenarios],
+    }
 
 
 def html_context(report: Report) -> dict[str, Any]:
@@ -196,26 +241,23 @@ def html_context(report: Report) -> dict[str, Any]:
         "verdict_class": "go" if report.verdict is Verdict.GO else "nogo",
         "generated_at": report.generated_at_iso,
         "reasons": list(report.reasons),
+        "run": {
+            "completed": report.run.completed,
+            "problem": report.run.problem,
+            "exit_code": report.run.exit_code,
+            "output_tail": report.run.output_tail,
+        },
         "target": [(str(key), _format_value(value)) for key, value in report.target.items()],
         "summary": {
             "total": len(report.items),
             "pass": report.summary.passed,
             "fail": report.summary.failed,
             "not_run": report.summary.not_run,
+            "to_witness": report.summary.to_witness,
             "blocking_not_passed": report.summary.blocking_not_passed,
         },
-        "items": [
-            {
-                "id": item.id,
-                "title": item.title,
-                "blocking": item.blocking,
-                "status": item.status.value,
-                "status_class": _STATUS_CLASS[item.status],
-                "reason": item.reason,
-                "scenarios": [_scenario_view(s) for s in item.scenarios],
-            }
-            for item in report.items
-        ],
+        "items": [_item_view(item) for item in report.items],
+        "witness_steps": [_item_view(item) for item in report.items if item.status is ItemStatus.TO_WITNESS],
         "unmapped": [
             {
                 "feature": entry.feature,
@@ -248,15 +290,18 @@ def _failure_details(item: ItemResult) -> str:
 
 
 def render_junit(report: Report) -> str:
-    """One ``<testsuite name="readiness">``; FAIL -> ``<failure>``, NOT RUN -> ``<skipped>``."""
+    """One ``<testsuite name="readiness">``; FAIL -> ``<failure>``, NOT RUN and TO WITNESS -> ``<skipped>``.
+
+    A run that did not complete adds one ``<testcase name="feature run">`` with an ``<error>``.
+    """
     suite = ET.Element(
         "testsuite",
         {
             "name": "readiness",
-            "tests": str(len(report.items)),
+            "tests": str(len(report.items) + (0 if report.run.completed else 1)),
             "failures": str(report.summary.failed),
-            "errors": "0",
-            "skipped": str(report.summary.not_run),
+            "errors": "0" if report.run.completed else "1",
+            "skipped": str(report.summary.not_run + report.summary.to_witness),
             "time": f"{sum(s.duration_s for i in report.items for s in i.scenarios):.3f}",
             "timestamp": report.generated_at_iso,
         },
@@ -269,6 +314,10 @@ def render_junit(report: Report) -> str:
             "property",
             {"name": f"target.{_xml_text(str(key))}", "value": _xml_text(_format_value(value))},
         )
+    if not report.run.completed:
+        case = ET.SubElement(suite, "testcase", {"classname": "readiness", "name": "feature run", "time": "0.000"})
+        error = ET.SubElement(case, "error", {"message": _xml_text(f"did not complete: {report.run.problem}")})
+        error.text = _xml_text(report.run.output_tail)
     for item in report.items:
         case = ET.SubElement(
             suite,
@@ -282,7 +331,7 @@ def render_junit(report: Report) -> str:
         if item.status is ItemStatus.FAIL:
             failure = ET.SubElement(case, "failure", {"message": _xml_text(item.reason)})
             failure.text = _xml_text(_failure_details(item))
-        elif item.status is ItemStatus.NOT_RUN:
+        elif item.status in (ItemStatus.NOT_RUN, ItemStatus.TO_WITNESS):
             ET.SubElement(case, "skipped", {"message": _xml_text(item.reason)})
     if report.reasons:
         ET.SubElement(suite, "system-out").text = _xml_text(

@@ -8,8 +8,10 @@ is read here, always erring towards "did not run" rather than "passed":
 
 - a list of features ``{"name", "uri", "tags": [{"name": "RC-01"}], "elements": [scenario, ...]}``; feature
   tags are *not* repeated on the scenarios, so a scenario's tags are the union of both (``@`` stripped);
-- each scenario ``{"name", "tags", "steps": [{"keyword", "name", "result": {"status", "duration"
-  (nanoseconds), "error_message"?}}]}``;
+- each scenario ``{"id", "name", "tags", "steps": [{"keyword", "name", "result": {"status", "duration"
+  (nanoseconds), "error_message"?}}]}``; ``id`` is unique per scenario *example* (pytest-bdd writes the test's
+  name, parametrization included; the feature suite's conftest makes it the full pytest node id), while the rows of
+  a Scenario Outline share ``name``. A missing ``id`` is read as ``""``: such a scenario gets no evidence;
 - a failing step carries ``error_message`` (pytest's long representation); pytest-bdd marks every *later*
   step "failed" with an empty message although it never ran: those are read as ``skipped``;
 - a step that calls ``pytest.skip()`` is written as "passed" with duration 0 and the remaining steps are left
@@ -67,7 +69,10 @@ class StepResult:
 
 @dataclass(frozen=True, slots=True)
 class ScenarioResult:
-    """One scenario run; ``tags`` are without ``@`` and include the feature's tags."""
+    """One scenario example run; ``tags`` are without ``@`` and include the feature's tags.
+
+    ``id`` identifies the example (unique per Scenario Outline row), ``name`` is shared by an outline's rows.
+    """
 
     feature: str
     name: str
@@ -76,6 +81,7 @@ class ScenarioResult:
     duration_s: float
     steps: tuple[StepResult, ...] = ()
     error: str | None = None
+    id: str = ""
 
 
 def _expect_str(value: object, where: str, *, default: str | None = None) -> str:
@@ -196,6 +202,7 @@ def parse_cucumber(data: object, *, source: str = "cucumber JSON") -> tuple[Scen
                     duration_s=round(sum(step.duration_s for step in steps), 6),
                     steps=steps,
                     error=_scenario_error(steps) if status is Status.FAILED else None,
+                    id=_expect_str(element.get("id"), f"{e_at}.id", default=""),
                 )
             )
     return tuple(results)

@@ -78,13 +78,52 @@ def test_no_go_exits_1_with_fail_on_no_go(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
-def test_missing_cucumber_file_still_writes_a_no_go_report_with_a_warning(tmp_path: Path) -> None:
-    result = invoke("--cucumber", str(tmp_path / "absent.json"), "--out", str(tmp_path / "out"))
+def test_missing_cucumber_file_writes_a_no_go_report_saying_the_run_did_not_complete(tmp_path: Path) -> None:
+    absent = tmp_path / "absent.json"
+
+    result = invoke("--cucumber", str(absent), "--out", str(tmp_path / "out"))
 
     assert result.exit_code == 0
-    assert "does not exist" in result.stderr
+    problem = f"no Cucumber JSON was written ({absent} does not exist)"
+    assert result.stderr == f"warning: the feature run did not complete: {problem}\n"
+    assert result.stdout.startswith(f"verdict: NO-GO\n  - the feature run did not complete: {problem}\n")
     data = json.loads((tmp_path / "out" / "readiness.json").read_text(encoding="utf-8"))
-    assert {item["status"] for item in data["items"]} == {"NOT RUN"}
+    assert data["run"]["completed"] is False
+    assert {item["status"] for item in data["items"] if not item["witness"]} == {"NOT RUN"}
+    assert {item["reason"] for item in data["items"] if not item["witness"]} == {
+        f"the feature run did not complete: {problem}"
+    }
+
+
+@pytest.mark.parametrize("code", ["2", "3", "4", "-9"])
+def test_a_pytest_exit_code_of_a_broken_run_makes_the_report_say_so(tmp_path: Path, code: str) -> None:
+    path = cucumber(tmp_path, *(scenario(f"s{item.id}", "passed", item.id) for item in load_checklist()))
+
+    result = invoke(
+        "--cucumber", str(path), "--pytest-exit-code", code, "--out", str(tmp_path / "o"), "--fail-on-no-go"
+    )
+
+    assert result.exit_code == 1
+    assert result.stdout.startswith(
+        f"verdict: NO-GO\n  - the feature run did not complete: pytest exited with code {code}"
+    )
+    data = json.loads((tmp_path / "o" / "readiness.json").read_text(encoding="utf-8"))
+    assert (data["run"]["completed"], data["run"]["exit_code"]) == (False, int(code))
+
+
+@pytest.mark.parametrize("code", ["0", "1"])
+def test_a_pytest_exit_code_of_a_complete_run_changes_nothing(tmp_path: Path, code: str) -> None:
+    result = invoke("--cucumber", str(all_passing(tmp_path)), "--pytest-exit-code", code, "--out", str(tmp_path / "o"))
+
+    assert result.exit_code == 0
+    assert result.stdout.startswith("verdict: GO\n")
+
+
+def test_a_non_numeric_pytest_exit_code_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("--cucumber", str(all_passing(tmp_path)), "--pytest-exit-code", "four", "--out", "x")
+
+    assert result.exit_code == 2
+    assert "is not a valid integer" in result.stderr
 
 
 def test_target_evidence_and_secrets_end_up_in_the_report_redacted(tmp_path: Path) -> None:
@@ -92,7 +131,16 @@ def test_target_evidence_and_secrets_end_up_in_the_report_redacted(tmp_path: Pat
     target.write_text(json.dumps({"name": "simulator", "gateway_url": f"http://gw/?k={SECRET}"}), encoding="utf-8")
     evidence = tmp_path / "evidence.jsonl"
     evidence.write_text(
-        json.dumps({"feature": "Payments", "scenario": "Declined", "kind": "note", "label": "n", "text": SECRET})
+        json.dumps(
+            {
+                "scenario_id": "test_x",
+                "feature": "Payments",
+                "scenario": "Declined",
+                "kind": "note",
+                "label": "n",
+                "text": SECRET,
+            }
+        )
         + "\n",
         encoding="utf-8",
     )

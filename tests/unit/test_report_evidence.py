@@ -1,4 +1,5 @@
-"""Evidence lines: parsed strictly, attached by feature + scenario name, never linking somewhere unsafe."""
+"""Evidence lines: parsed strictly, attached to the one scenario example whose id they carry (never to every row of
+a Scenario Outline), never linking somewhere unsafe."""
 
 from __future__ import annotations
 
@@ -14,9 +15,15 @@ from reports.errors import EvidenceError
 from reports.evidence import Evidence, EvidenceKind, load_evidence, parse_evidence, parse_evidence_line
 from reports.results import ScenarioResult, Status
 
+PAID_ID = "features/test_scenarios.py::test_paid_card"
+OUTLINE = "A declined card gets a clear message"
+ROW_1 = "features/test_scenarios.py::test_a_declined_card[4000000000009995-en-insufficient funds]"
+ROW_2 = "features/test_scenarios.py::test_a_declined_card[4000000000000069-en-the card has expired]"
+
 
 def line(**fields: object) -> str:
     base: dict[str, object] = {
+        "scenario_id": PAID_ID,
         "feature": "Card payments",
         "scenario": "Paid card",
         "kind": "screenshot",
@@ -45,16 +52,18 @@ def test_each_kind_is_parsed_into_typed_evidence() -> None:
         EvidenceKind.NOTE,
         EvidenceKind.LINK,
     ]
-    assert records[0] == Evidence("Card payments", "Paid card", EvidenceKind.SCREENSHOT, "bank page", "shots/bank.png")
+    assert records[0] == Evidence(
+        PAID_ID, "Card payments", "Paid card", EvidenceKind.SCREENSHOT, "bank page", "shots/bank.png"
+    )
 
 
-def test_evidence_is_attached_to_the_scenario_with_the_same_feature_and_name() -> None:
+def test_evidence_is_attached_to_the_scenario_with_the_same_id() -> None:
     checklist = Checklist(items=(ChecklistItem("RC-01", "Paid", blocking=True),))
     results = [
-        ScenarioResult("Card payments", "Paid card", ("RC-01",), Status.PASSED, 0.1),
-        ScenarioResult("Other feature", "Paid card", ("RC-01",), Status.PASSED, 0.1),
+        ScenarioResult("Card payments", "Paid card", ("RC-01",), Status.PASSED, 0.1, id=PAID_ID),
+        ScenarioResult("Other feature", "Paid card", ("RC-01",), Status.PASSED, 0.1, id="other::test_paid_card"),
     ]
-    evidence = parse_evidence([line(), line(feature="Nobody", scenario="Nothing")])
+    evidence = parse_evidence([line(), line(scenario_id="nobody::test_nothing", feature="Nobody", scenario="Nothing")])
 
     report = build_report(checklist, results, target={}, evidence=evidence, generated_at=datetime.now(UTC))
 
@@ -63,11 +72,59 @@ def test_evidence_is_attached_to_the_scenario_with_the_same_feature_and_name() -
     assert item.scenarios[0].evidence[0].path == "shots/bank.png"
 
 
+def test_each_row_of_a_scenario_outline_shows_only_its_own_evidence() -> None:
+    # The rows share the feature and the scenario name; only the example id tells them apart.
+    checklist = Checklist(items=(ChecklistItem("RC-05", "Declines", blocking=True),))
+    results = [
+        ScenarioResult("Card payments", OUTLINE, ("RC-05",), Status.PASSED, 0.1, id=ROW_1),
+        ScenarioResult("Card payments", OUTLINE, ("RC-05",), Status.PASSED, 0.1, id=ROW_2),
+    ]
+    evidence = parse_evidence(
+        [
+            line(scenario_id=ROW_1, scenario=OUTLINE, label="checkout", path="evidence/row1/01-checkout.png"),
+            line(scenario_id=ROW_2, scenario=OUTLINE, label="checkout", path="evidence/row2/01-checkout.png"),
+            line(
+                scenario_id=ROW_1,
+                scenario=OUTLINE,
+                kind="journal",
+                label="journal",
+                path=None,
+                text="register.do V1 -> errorCode 0",
+            ),
+            line(
+                scenario_id=ROW_2,
+                scenario=OUTLINE,
+                kind="journal",
+                label="journal",
+                path=None,
+                text="register.do V2 -> errorCode 0",
+            ),
+            line(scenario_id=ROW_1, scenario=OUTLINE, label="thank-you", path="evidence/row1/02-thank-you.png"),
+        ]
+    )
+
+    report = build_report(checklist, results, target={}, evidence=evidence, generated_at=datetime.now(UTC))
+
+    row_1, row_2 = report.items[0].scenarios
+    assert [(e.label, e.path or e.text) for e in row_1.evidence] == [
+        ("checkout", "evidence/row1/01-checkout.png"),
+        ("journal", "register.do V1 -> errorCode 0"),
+        ("thank-you", "evidence/row1/02-thank-you.png"),
+    ]
+    assert [(e.label, e.path or e.text) for e in row_2.evidence] == [
+        ("checkout", "evidence/row2/01-checkout.png"),
+        ("journal", "register.do V2 -> errorCode 0"),
+    ]
+    assert (row_1.id, row_2.id) == (ROW_1, ROW_2)
+
+
 @pytest.mark.parametrize(
     ("fields", "fragment"),
     [
         ({"kind": "video"}, "unknown kind 'video'"),
         ({"scenario": ""}, "'scenario' must be a non-empty string"),
+        ({"scenario_id": None}, "'scenario_id' must be a non-empty string"),
+        ({"scenario_id": ""}, "'scenario_id' must be a non-empty string"),
         ({"path": None}, "a screenshot needs a 'path'"),
         ({"kind": "journal", "path": None, "text": None}, "needs 'text' or 'path'"),
         ({"path": "/etc/passwd"}, "relative to the report directory"),

@@ -9,20 +9,22 @@ from urllib.parse import quote
 
 import jinja2
 import pytest
+from markupsafe import escape as html_escape
 
 from reports.build import build_report
 from reports.checklist import load_checklist
 from reports.evidence import Evidence, EvidenceKind
 from reports.model import Report
-from reports.render import _environment, error_summary, render_html, render_json, render_junit
+from reports.render import _environment, error_summary, example_of, render_html, render_json, render_junit
 from reports.results import ScenarioResult, Status, StepResult
+from reports.run import RunOutcome
 
 NOW = datetime(2025, 1, 31, 12, 0, tzinfo=UTC)
 SECRET = "s3cr3t-T0ken/+="
 
 
 def scenario(
-    name: str, status: Status, *tags: str, error: str | None = None, step_name: str = "a cart"
+    name: str, status: Status, *tags: str, error: str | None = None, step_name: str = "a cart", example: str = ""
 ) -> ScenarioResult:
     return ScenarioResult(
         feature="Card payments",
@@ -32,7 +34,12 @@ def scenario(
         duration_s=1.5,
         steps=(StepResult("Given", step_name, status, 1.5, error),),
         error=error,
+        id=scenario_id(name, example),
     )
+
+
+def scenario_id(name: str, example: str = "") -> str:
+    return f"features/test_scenarios.py::test_{name.lower().replace(' ', '_')}" + (f"[{example}]" if example else "")
 
 
 def sample_report(*, secrets: tuple[str, ...] = ()) -> Report:
@@ -42,9 +49,10 @@ def sample_report(*, secrets: tuple[str, ...] = ()) -> Report:
         scenario("Needs simulator", Status.SKIPPED, "RC-02", "simulator"),
         scenario("Typo", Status.PASSED, "RC-99"),
     ]
+    paid = scenario_id("Paid card")
     evidence = [
-        Evidence("Card payments", "Paid card", EvidenceKind.SCREENSHOT, "bank page", "shots/paid card.png"),
-        Evidence("Card payments", "Paid card", EvidenceKind.JOURNAL, "journal", None, "POST /register.do 200"),
+        Evidence(paid, "Card payments", "Paid card", EvidenceKind.SCREENSHOT, "bank page", "shots/paid card.png"),
+        Evidence(paid, "Card payments", "Paid card", EvidenceKind.JOURNAL, "journal", None, "POST /register.do 200"),
     ]
     return build_report(
         load_checklist(),
@@ -62,17 +70,21 @@ def sample_report(*, secrets: tuple[str, ...] = ()) -> Report:
 def test_json_has_exactly_the_stable_top_level_shape() -> None:
     data = json.loads(render_json(sample_report()))
 
-    assert list(data) == ["verdict", "generated_at", "target", "summary", "reasons", "items", "unmapped"]
+    assert list(data) == ["verdict", "generated_at", "target", "run", "summary", "reasons", "items", "unmapped"]
     assert data["verdict"] == "NO-GO"
     assert data["generated_at"] == "2025-01-31T12:00:00Z"
     assert data["target"] == {"name": "simulator", "browsers": ["desktop", "mobile"], "started_at": NOW.isoformat()}
-    # RC-01 passed, RC-05 failed (both blocking); every other item of the document is NOT RUN.
+    assert data["run"] == {"completed": True, "problem": None, "exit_code": None, "output_tail": ""}
+    # RC-01 passed, RC-05 failed (both blocking); RC-37 is to witness; every other item of the document is NOT RUN.
     checklist = load_checklist()
     blocking = sum(1 for item in checklist if item.blocking)
+    witness = sum(1 for item in checklist if item.witness)
+    assert witness == 1
     assert data["summary"] == {
         "PASS": 1,
         "FAIL": 1,
-        "NOT RUN": len(checklist) - 2,
+        "NOT RUN": len(checklist) - 2 - witness,
+        "TO WITNESS": witness,
         "blocking_not_passed": blocking - 1,
     }
 
@@ -82,8 +94,8 @@ def test_json_lists_every_checklist_item_in_order_with_the_item_keys() -> None:
 
     assert [item["id"] for item in data["items"]] == list(load_checklist().ids)
     for item in data["items"]:
-        assert list(item) == ["id", "title", "blocking", "status", "reason", "scenarios"]
-        assert item["status"] in {"PASS", "FAIL", "NOT RUN"}
+        assert list(item) == ["id", "title", "blocking", "status", "reason", "note", "witness", "scenarios"]
+        assert item["status"] in {"PASS", "FAIL", "NOT RUN", "TO WITNESS"}
         assert isinstance(item["blocking"], bool)
 
 
@@ -92,7 +104,8 @@ def test_json_scenarios_steps_and_evidence_have_the_documented_keys() -> None:
     rc01 = data["items"][0]
 
     [paid] = rc01["scenarios"]
-    assert list(paid) == ["feature", "name", "status", "duration_s", "error", "steps", "evidence"]
+    assert list(paid) == ["id", "feature", "name", "status", "duration_s", "error", "steps", "evidence"]
+    assert paid["id"] == "features/test_scenarios.py::test_paid_card"
     assert list(paid["steps"][0]) == ["keyword", "name", "status", "duration_s", "error"]
     assert paid["evidence"][0] == {
         "kind": "screenshot",
@@ -140,6 +153,7 @@ def test_html_shows_screenshots_as_linked_thumbnails_and_journals_in_pre() -> No
     href = quote("shots/paid card.png")
 
     assert f'<a href="{href}"><img src="{href}" alt="bank page"' in html
+    assert "<b>1.</b> bank page</figcaption>" in html
     assert "<pre>POST /register.do 200</pre>" in html
 
 
@@ -197,8 +211,9 @@ def test_a_secret_never_appears_in_any_output(form: str) -> None:
             step_name=f"the bank password is {form}",
         )
     ]
+    name = f"Pays with {form}"
     evidence = [
-        Evidence("Card payments", f"Pays with {form}", EvidenceKind.JOURNAL, f"log {form}", None, f"secret={form}"),
+        Evidence(scenario_id(name), "Card payments", name, EvidenceKind.JOURNAL, f"log {form}", None, f"secret={form}"),
     ]
     report = build_report(
         load_checklist(),
@@ -223,3 +238,128 @@ def test_empty_secrets_are_ignored() -> None:
     report = build_report(load_checklist(), [], target={"name": "sim"}, secrets=["", ""], generated_at=NOW)
 
     assert report.target == {"name": "sim"}
+
+
+# ---------------------------------------------------------------- per-example evidence, pages in order
+
+OUTLINE = "Declined card"
+
+
+def outline_report() -> Report:
+    rows = ["4000000000009995-en-insufficient funds", "4000000000000069-ru-expired"]
+    results = [scenario(OUTLINE, Status.PASSED, "RC-05", example=row) for row in rows]
+    first, second = (scenario_id(OUTLINE, row) for row in rows)
+    evidence = [
+        Evidence(first, "Card payments", OUTLINE, EvidenceKind.SCREENSHOT, "storefront", "evidence/a/01-store.png"),
+        Evidence(first, "Card payments", OUTLINE, EvidenceKind.SCREENSHOT, "bank payment page", "evidence/a/02.png"),
+        Evidence(first, "Card payments", OUTLINE, EvidenceKind.SCREENSHOT, "checkout: declined", "evidence/a/03.png"),
+        Evidence(second, "Card payments", OUTLINE, EvidenceKind.SCREENSHOT, "storefront", "evidence/b/01-store.png"),
+    ]
+    return build_report(load_checklist(), results, target={}, evidence=evidence, generated_at=NOW)
+
+
+def test_example_of_reads_the_outline_row_from_the_id() -> None:
+    assert example_of("f.py::test_x[4242-en-paid]") == "4242-en-paid"
+    assert example_of("f.py::test_x") is None
+    assert example_of("") is None
+
+
+def test_html_shows_each_outline_row_with_its_example_and_only_its_own_pages_in_order() -> None:
+    html = render_html(outline_report())
+
+    first = html.index("4000000000009995-en-insufficient funds</span>")
+    second = html.index("4000000000000069-ru-expired</span>")
+    row_1, row_2 = html[first:second], html[second:]
+    assert row_1.index("<b>1.</b> storefront") < row_1.index("<b>2.</b> bank payment page")
+    assert row_1.index("<b>2.</b> bank payment page") < row_1.index("<b>3.</b> checkout: declined")
+    assert "evidence/b/01-store.png" not in row_1
+    assert "<b>1.</b> storefront" in row_2
+    assert "evidence/a/" not in row_2
+
+
+def test_json_keeps_every_screenshot_of_a_row_in_order() -> None:
+    data = json.loads(render_json(outline_report()))
+    rc05 = next(item for item in data["items"] if item["id"] == "RC-05")
+
+    assert [[e["label"] for e in s["evidence"]] for s in rc05["scenarios"]] == [
+        ["storefront", "bank payment page", "checkout: declined"],
+        ["storefront"],
+    ]
+
+
+# ---------------------------------------------------------------- a run that did not complete
+
+PROBLEM = "pytest exited with code 4 (usage error): ModuleNotFoundError: No module named 'playwright'"
+
+
+def broken_run_report() -> Report:
+    run = RunOutcome(completed=False, problem=PROBLEM, exit_code=4, output_tail="E   ModuleNotFoundError: <x>")
+    return build_report(load_checklist(), [], target={}, run=run, generated_at=NOW)
+
+
+def test_html_says_prominently_that_the_run_did_not_complete() -> None:
+    html = render_html(broken_run_report())
+
+    box = html.index('<section class="runproblem" id="run-problem">')
+    assert box < html.index('class="banner nogo"')  # above the verdict
+    assert "The feature run did not complete" in html
+    assert f'<p class="problem">{html_escape(PROBLEM)}</p>' in html
+    assert "E   ModuleNotFoundError: &lt;x&gt;" in html
+    assert "no scenario covers this item" not in html
+
+
+def test_html_of_a_complete_run_has_no_run_problem_box() -> None:
+    assert 'class="runproblem"' not in render_html(sample_report())
+
+
+def test_json_and_junit_carry_the_run_problem() -> None:
+    report = broken_run_report()
+
+    data = json.loads(render_json(report))
+    assert data["run"] == {
+        "completed": False,
+        "problem": PROBLEM,
+        "exit_code": 4,
+        "output_tail": "E   ModuleNotFoundError: <x>",
+    }
+    assert data["reasons"][0] == f"the feature run did not complete: {PROBLEM}"
+    suite = ET.fromstring(render_junit(report))  # noqa: S314 - our own output
+    assert suite.get("errors") == "1"
+    error = suite.find("testcase[@name='feature run']/error")
+    assert error is not None
+    assert error.get("message") == f"did not complete: {PROBLEM}"
+    assert len(suite.findall("testcase")) == len(load_checklist()) + 1 == int(suite.get("tests", "0"))
+
+
+# ---------------------------------------------------------------- witnessed step, notes
+
+
+def test_html_presents_the_canary_as_a_step_to_witness_and_sign_after_go() -> None:
+    html = render_html(sample_report())
+
+    assert '<span class="badge witness">TO WITNESS</span>' in html
+    section = html[html.index("After GO: steps to witness and sign") :]
+    assert "RC-37 REAL canary, witnessed after the switch" in section
+    assert "witnessed by (name)" in section
+    assert "signature" in section
+    assert "RC-37" not in "".join(sample_report().reasons)
+
+
+def test_junit_lists_the_witnessed_step_as_skipped_not_passed() -> None:
+    suite = ET.fromstring(render_junit(sample_report()))  # noqa: S314 - our own output
+
+    case = next(c for c in suite.findall("testcase") if (c.get("name") or "").startswith("RC-37 "))
+    skipped = case.find("skipped")
+    assert skipped is not None
+    assert (skipped.get("message") or "").startswith("to witness and sign after GO")
+
+
+def test_item_notes_appear_in_the_html_and_json() -> None:
+    note = "checked as far as the lab allows: the gateway's own callback endpoint"
+    report = build_report(load_checklist(), [], target={}, notes={"RC-34": note}, generated_at=NOW)
+
+    assert '<div class="note">checked as far as the lab allows: the gateway&#39;s own callback endpoint</div>' in (
+        render_html(report)
+    )
+    rc34 = next(item for item in json.loads(render_json(report))["items"] if item["id"] == "RC-34")
+    assert rc34["note"] == note
