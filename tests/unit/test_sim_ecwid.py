@@ -388,3 +388,160 @@ def test_custom_long_order_id_works_end_to_end(client: FlaskClient) -> None:
     url = payment_request(client, order["id"])["returnUrl"]
     set_status(client, order["id"], "PAID")
     assert 'data-testid="thank-you"' in client.get(return_path(url)).get_data(as_text=True)
+
+
+# -- languages, cart, phone layout --------------------------------------------------------------------------
+
+LANG_WORDS = {"hy": "Ապրանքներ", "ru": "Товары", "en": "Products"}
+
+
+def cart_cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("vposlab_cart_1003", path="/store/1003/")
+    return cookie.value if cookie else ""
+
+
+@pytest.mark.parametrize("lang", ["hy", "ru", "en"])
+def test_storefront_speaks_the_chosen_language_and_remembers_it(client: FlaskClient, lang: str) -> None:
+    html = client.get(f"/store/1003/?lang={lang}").get_data(as_text=True)
+    assert f'<html lang="{lang}">' in html
+    assert LANG_WORDS[lang] in html
+    assert f'<option value="{lang}" selected>' in html  # the one-click buy defaults to the store language
+    again = client.get("/store/1003/").get_data(as_text=True)  # the switch is remembered (cookie)
+    assert f'<html lang="{lang}">' in again
+
+
+def test_storefront_offers_a_language_switcher_and_a_phone_viewport(client: FlaskClient) -> None:
+    html = client.get("/store/1003/").get_data(as_text=True)
+    for lang in ("hy", "ru", "en"):
+        assert f'id="store-lang-{lang}"' in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    for sku in ("apricot-jam", "gata", "lavash", "brandy", "duduk"):
+        for prefix in ("buy", "quantity", "email", "lang", "add"):
+            assert f'id="{prefix}-{sku}"' in html
+
+
+def test_storefront_without_a_choice_follows_the_browser_language(client: FlaskClient) -> None:
+    html = client.get("/store/1003/", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"}).get_data(as_text=True)
+    assert '<html lang="ru">' in html
+    html = client.get("/store/1003/?lang=xx", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert '<html lang="en">' in html
+
+
+def test_cart_collects_several_products_and_quantities(client: FlaskClient) -> None:
+    added = client.post("/store/1003/cart/add", data={"product": "apricot-jam", "quantity": "2"})
+    assert added.status_code == 303
+    assert added.headers["Location"].endswith("/store/1003/#product-apricot-jam")
+    client.post("/store/1003/cart/add", data={"product": "lavash", "quantity": "1"})
+    client.post("/store/1003/cart/add", data={"product": "apricot-jam", "quantity": "1"})
+    assert cart_cookie(client) == "apricot-jam:3.lavash:1"
+    html = client.get("/store/1003/cart?lang=en").get_data(as_text=True)
+    assert 'data-testid="cart-line-apricot-jam"' in html and 'data-testid="cart-line-lavash"' in html
+    assert 'id="cart-quantity-apricot-jam"' in html and 'value="3"' in html
+    assert 'data-testid="cart-total">23,700.00 AMD<' in html
+    assert 'data-testid="cart-count">4<' in client.get("/store/1003/").get_data(as_text=True)  # items, not lines
+
+
+def test_cart_update_changes_and_removes_lines(client: FlaskClient) -> None:
+    client.post("/store/1003/cart/add", data={"product": "gata", "quantity": "1"})
+    client.post("/store/1003/cart/add", data={"product": "lavash", "quantity": "4"})
+    updated = client.post("/store/1003/cart", data={"qty-gata": "5", "qty-lavash": "4"})
+    assert updated.status_code == 303
+    assert cart_cookie(client) == "gata:5.lavash:4"
+    client.post("/store/1003/cart", data={"qty-gata": "0", "qty-lavash": "4"})
+    assert cart_cookie(client) == "lavash:4"
+    client.post("/store/1003/cart", data={"remove": "lavash"})
+    assert cart_cookie(client) == ""
+    assert 'data-testid="cart-empty"' in client.get("/store/1003/cart").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "form", [{"product": "nothing"}, {"product": "gata", "quantity": "0"}, {"product": "gata", "quantity": "100"}]
+)
+def test_bad_add_to_cart_is_400_and_leaves_the_cart_alone(client: FlaskClient, form: dict[str, str]) -> None:
+    assert client.post("/store/1003/cart/add", data=form).status_code == 400
+    assert cart_cookie(client) == ""
+
+
+def test_cart_keeps_one_currency(client: FlaskClient) -> None:
+    client.post("/store/1003/cart/add", data={"product": "gata", "quantity": "1"})
+    refused = client.post("/store/1003/cart/add", data={"product": "duduk", "quantity": "1"})
+    assert refused.status_code == 409
+    assert "USD" in refused.get_data(as_text=True)
+    assert cart_cookie(client) == "gata:1"
+
+
+def test_checkout_of_the_cart_creates_one_order_with_every_line_and_empties_the_cart(client: FlaskClient) -> None:
+    client.post("/store/1003/cart/add", data={"product": "gata", "quantity": "1"})
+    client.post("/store/1003/cart/add", data={"product": "brandy", "quantity": "1"})
+    response = client.post(
+        "/store/1003/checkout",
+        data={"qty-gata": "2", "qty-brandy": "1", "email": "ani@example.am", "lang": "ru"},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<html lang="ru">' in html and "Оплатить картой" in html
+    enc_data = re.search(r'name="enc_data" value="([^"]+)"', html)
+    assert enc_data
+    order = decrypt_gcm(enc_data.group(1), SECRET)["cart"]["order"]
+    assert [(item["sku"], item["quantity"]) for item in order["items"]] == [("gata", 2), ("brandy", 1)]
+    assert order["total"] == 31000.0 and order["lang"] == "ru" and order["email"] == "ani@example.am"
+    assert cart_cookie(client) == ""
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"qty-gata": "0"},
+        {"qty-gata": "x"},
+        {"qty-gata": "1", "qty-duduk": "1"},
+        {"qty-nothing": "1"},
+    ],
+)
+def test_bad_cart_checkout_is_400(client: FlaskClient, form: dict[str, str]) -> None:
+    assert client.post("/store/1003/checkout", data=form).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("lang", "pay", "thanks", "failed", "again"),
+    [
+        ("hy", "Վճարել քարտով", "Շնորհակալություն", "Վճարումը չի կատարվել", "Վճարել կրկին"),
+        ("ru", "Оплатить картой", "Спасибо за заказ", "Оплата не прошла", "Оплатить снова"),
+        ("en", "Pay by card", "Thank you for your order", "The payment did not go through", "Pay again"),
+    ],
+)
+def test_order_pages_speak_the_order_language(
+    client: FlaskClient, lang: str, pay: str, thanks: str, failed: str, again: str
+) -> None:
+    order = new_order(client, lang=lang)
+    pay_page = client.get(f"/store/1003/orders/{order['id']}/pay").get_data(as_text=True)
+    assert f'<html lang="{lang}">' in pay_page and pay in pay_page
+    url = payment_request(client, order["id"])["returnUrl"]
+    checkout = client.get(return_path(url) + "&errorMsg=declined").get_data(as_text=True)
+    assert f'<html lang="{lang}">' in checkout and failed in checkout and again in checkout
+    set_status(client, order["id"], "PAID")
+    thank_you = client.get(return_path(url)).get_data(as_text=True)
+    assert f'<html lang="{lang}">' in thank_you and thanks in thank_you
+
+
+def test_checkout_again_puts_the_bank_message_and_the_retry_button_before_the_summary(client: FlaskClient) -> None:
+    order = new_order(client, lang="ru")
+    url = payment_request(client, order["id"])["returnUrl"]
+    html = client.get(return_path(url) + "&errorMsg=Недостаточно%20средств").get_data(as_text=True)
+    assert 'data-testid="checkout-error">Недостаточно средств<' in html
+    assert html.index('data-testid="checkout-error"') < html.index('id="pay-again"') < html.index("order-summary")
+
+
+def test_summary_shows_product_names_in_the_order_language(client: FlaskClient) -> None:
+    client.post("/store/1003/checkout", data={"product": "lavash", "quantity": "1", "lang": "hy"})
+    response = client.post("/store/1003/checkout", data={"product": "lavash", "quantity": "1", "lang": "hy"})
+    assert "Լավաշ" in response.get_data(as_text=True)
+
+
+def test_error_pages_speak_the_store_language(client: FlaskClient) -> None:
+    response = client.get("/store/9999/?lang=ru")
+    assert response.status_code == 404
+    assert "Магазин не найден" in response.get_data(as_text=True)
+    client.get("/store/1003/?lang=hy")
+    response = client.post("/store/1003/checkout", data={"product": "gata", "quantity": "0"})
+    assert response.status_code == 400
+    assert "Սխալ քանակ" in response.get_data(as_text=True)
