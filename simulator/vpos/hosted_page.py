@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from simulator.config import KNOWN_CURRENCIES
 from simulator.errors import NotFound
 from simulator.state import current_state
-from simulator.vpos.cards import ACTION_SESSION_EXPIRED
+from simulator.vpos.cards import ACTION_SESSION_EXPIRED, TEST_CARDS, action_description
 from simulator.vpos.orders import BankOrder
 from simulator.vpos.payment import CardInput, CardInputError, cancel_payment, expire_if_due, submit_payment
 from simulator.vpos.register import LANGUAGES
@@ -46,7 +46,8 @@ def _message(lang: str, key: str, status: int, order: BankOrder | None = None, l
     return html, status
 
 
-def _form(lang: str, order: BankOrder, error_field: str | None = None, status: int = 200) -> PageResponse:
+def _form(lang: str, order: BankOrder, error_fields: tuple[str, ...] = (), status: int = 200) -> PageResponse:
+    """The card form; after a malformed submit, every bad field's message (``errors``) and the typed values."""
     html = render_template(
         "vpos/payment.html",
         t=TEXTS[lang],
@@ -56,8 +57,10 @@ def _form(lang: str, order: BankOrder, error_field: str | None = None, status: i
         page_view=order.page_view,
         action=url_for("vpos_page.payment_page", lang=lang, mdOrder=order.md_order),
         cancel_url=url_for("vpos_page.cancel", mdOrder=order.md_order),
-        error=TEXTS[lang][f"error_{error_field}"] if error_field else None,
-        form=request.form if error_field else {},
+        errors={field: TEXTS[lang][f"error_{field}"] for field in error_fields},
+        form=request.form if error_fields else {},
+        test_cards=TEST_CARDS,  # the simulator is always the bank's TEST environment
+        describe_action=action_description,
     )
     return html, status
 
@@ -109,7 +112,7 @@ def _pay(lang: str, md_order: str) -> PageResponse:
     try:
         result = submit_payment(state, md_order, card, ip=client_ip(), require_cvc=True)
     except CardInputError as exc:
-        return _form(lang, found, exc.field, 400)
+        return _form(lang, found, exc.fields, 400)
     except NotFound:
         return _message(lang, "not_found", 404)
     if result.already_processed:

@@ -29,10 +29,12 @@ _CVC = re.compile(r"^\d{3,4}$")
 
 
 class CardInputError(ValueError):
-    """The card form is incomplete or malformed; ``field`` names the offending input. No state changes."""
+    """The card form is incomplete or malformed; ``fields`` names every offending input in form order (pan, expiry,
+    cvc) and ``field`` the first. No state changes."""
 
-    def __init__(self, field: str) -> None:
-        super().__init__(f"invalid {field}")
+    def __init__(self, field: str, *more: str) -> None:
+        self.fields: tuple[str, ...] = (field, *more)
+        super().__init__(f"invalid {', '.join(self.fields)}")
         self.field = field
 
 
@@ -71,6 +73,28 @@ def normalise_pan(pan: str) -> str:
     return digits
 
 
+def check_card(card: CardInput, *, require_cvc: bool) -> tuple[str, int, int]:
+    """(pan digits, month, four-digit year) of a well-formed card; else one CardInputError naming every bad field,
+    so the page can show all of them at once."""
+    bad: list[str] = []
+    month, year = 0, 0
+    try:
+        pan = normalise_pan(card.pan)
+    except CardInputError:
+        pan = ""
+    if not pan:
+        bad.append("pan")
+    try:
+        month, year = parse_expiry(card.expiry)
+    except CardInputError:
+        bad.append("expiry")
+    if (require_cvc or card.cvc) and not _CVC.match(card.cvc):
+        bad.append("cvc")
+    if bad:
+        raise CardInputError(*bad)
+    return pan, month, year
+
+
 def return_redirect(order: BankOrder) -> str:
     """Where the bank page sends the browser: failUrl for a decline when given, else returnUrl."""
     target = order.fail_url if order.order_status == ORDER_DECLINED and order.fail_url else order.return_url
@@ -100,12 +124,7 @@ def submit_payment(
     """Pay ``md_order`` with ``card``. Decides at most once: a second submit returns ``already_processed``
     without touching the order. Raises NotFound (unknown order) or CardInputError (malformed form)."""
     order = _require(state, md_order)
-    pan = normalise_pan(card.pan)
-    if not pan:
-        raise CardInputError("pan")
-    month, year = parse_expiry(card.expiry)
-    if (require_cvc or card.cvc) and not _CVC.match(card.cvc):
-        raise CardInputError("cvc")
+    pan, month, year = check_card(card, require_cvc=require_cvc)
 
     now = state.clock.now()
     operation = "deposited"

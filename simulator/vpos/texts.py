@@ -23,6 +23,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_expiry": "Enter the expiry date as MM/YY.",
         "error_cvc": "Enter the 3 or 4 digit security code.",
         "test_mode": "TEST environment: no real money is charged.",
+        "form_errors": "Please check the card details:",
+        "test_cards": "Test cards",
+        "test_cards_hint": "TEST environment only. Use any future expiry date (for example 12/30) and any 3-digit CVC.",
+        "test_card_result": "Result",
+        "test_card_use": "Use",
+        "three_ds": "3-D Secure",
     },
     "ru": {
         "title": "Оплата картой",
@@ -44,6 +50,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_expiry": "Введите срок действия в формате ММ/ГГ.",
         "error_cvc": "Введите код безопасности из 3 или 4 цифр.",
         "test_mode": "ТЕСТОВАЯ среда: реальные деньги не списываются.",
+        "form_errors": "Проверьте данные карты:",
+        "test_cards": "Тестовые карты",
+        "test_cards_hint": (
+            "Только в ТЕСТОВОЙ среде. Подойдёт любой будущий срок действия (например, 12/30) и любой трёхзначный CVC."
+        ),
+        "test_card_result": "Результат",
+        "test_card_use": "Выбрать",
+        "three_ds": "3-D Secure",
     },
     "hy": {
         "title": "Վճարում քարտով",
@@ -65,5 +79,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_expiry": "Մուտքագրեք ժամկետը ԱԱ/ՏՏ ձևաչափով։",
         "error_cvc": "Մուտքագրեք 3 կամ 4 նիշանոց անվտանգության կոդը։",
         "test_mode": "ԹԵՍՏԱՅԻՆ միջավայր. իրական գումար չի գանձվում։",
+        "form_errors": "Ստուգեք քարտի տվյալները։",
+        "test_cards": "Թեստային քարտեր",
+        "test_cards_hint": "Միայն ԹԵՍՏԱՅԻՆ միջավայրում։ Ցանկացած ապագա ժամկետ (օրինակ՝ 12/30) և ցանկացած եռանիշ CVC։",
+        "test_card_result": "Արդյունք",
+        "test_card_use": "Ընտրել",
+        "three_ds": "3-D Secure",
     },
 }
