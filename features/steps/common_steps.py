@@ -1,6 +1,9 @@
 """Step definitions shared by all features. State travels in the ``world`` dict fixture; the browser page, the
 Ecwid order and the simulator journal mark live there. Every check reads the outside world (simulator control API,
-HTTP answers, the page), never the gateway's internals."""
+HTTP answers, the page), never the gateway's internals.
+
+Evidence: the page a step leaves the customer on is captured automatically (features/support/evidence.py); a step
+that takes the customer through several pages names the ones in between with ``evidence.page(page, label)``."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from pytest_bdd import given, parsers, then, when
 
 from features.support.control import SimulatorControl
 from features.support.ecwid_request import encrypt_cbc, encrypt_gcm, payload_for
+from features.support.evidence import ScenarioEvidence
 from lab import Lab
 
 PRODUCT_SKUS = {"Apricot jam": "apricot-jam", "Gata": "gata", "Lavash": "lavash", "Duduk": "duduk"}
@@ -78,13 +82,14 @@ def ecwid_order_registered(world: dict[str, Any], control: SimulatorControl, tot
 
 
 @when(parsers.parse('the customer orders {quantity:d} "{product}" and goes to pay'))
-def order_and_go_to_pay(world: dict[str, Any], quantity: int, product: str) -> None:
+def order_and_go_to_pay(world: dict[str, Any], evidence: ScenarioEvidence, quantity: int, product: str) -> None:
     page = _page(world)
     sku = PRODUCT_SKUS[product]
     page.fill(f"#quantity-{sku}", str(quantity))
     page.select_option(f"#lang-{sku}", world.get("lang", "en"))
     page.click(f"#buy-{sku}")
     world["order_id"] = page.get_by_test_id("order-id").inner_text().strip()
+    evidence.page(page, f"store: order {world['order_id']} ready to pay")
     page.click("#pay-button")
     expect(page.locator("#card-form")).to_be_visible()
     world["form_url"] = page.url
@@ -102,12 +107,14 @@ def pay_on_bank_page(world: dict[str, Any], pan: str) -> None:
 
 
 @when(parsers.parse('the customer pays again with card "{pan}"'))
-def pay_again(world: dict[str, Any], pan: str) -> None:
+def pay_again(world: dict[str, Any], evidence: ScenarioEvidence, pan: str) -> None:
     page = _page(world)
     page.click("#pay-again")
+    evidence.page(page, "store: paying again")
     page.click("#pay-button")
     expect(page.locator("#card-form")).to_be_visible()
     world["retry_form_url"] = page.url
+    evidence.page(page, "bank payment page (second attempt)")
     pay_on_bank_page(world, pan)
 
 
@@ -119,10 +126,11 @@ def leave_bank_page(world: dict[str, Any]) -> None:
 
 
 @when("goes back to the store's payment page and submits it again")
-def back_and_submit_again(world: dict[str, Any]) -> None:
+def back_and_submit_again(world: dict[str, Any], evidence: ScenarioEvidence) -> None:
     page = _page(world)
     page.go_back()
     expect(page.locator("#pay-button")).to_be_visible()
+    evidence.page(page, "store: back on the payment page")
     page.click("#pay-button")
     expect(page.locator("#card-form")).to_be_visible()
     world["second_form_url"] = page.url
