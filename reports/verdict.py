@@ -16,8 +16,8 @@ files tag with it, None when unknown; ``total`` is the larger of the two counts)
 
 Verdict rule: GO only if the feature run completed, every blocking item is PASS, no item (blocking or not) is FAIL
 and no scenario carries an item id that is not in the checklist. Otherwise NO-GO with one reason line per problem:
-the run's problem first, then failures, then blocking items that did not pass (those NOT RUN only because the run
-did not complete share one line), then unknown ids. TO WITNESS never blocks.
+the run's problem first, then the blocking items NOT RUN only because of it (one line), then failures, then the
+other blocking items that did not pass, then unknown ids. TO WITNESS never blocks.
 """
 
 from __future__ import annotations
@@ -96,25 +96,27 @@ def decide(
 ) -> tuple[Verdict, tuple[str, ...]]:
     """GO or NO-GO and the reasons (empty for GO). ``run_problem``: why the feature run did not complete."""
     reasons: list[str] = []
-    if run_problem:
-        reasons.append(run_incomplete_reason(run_problem))
-    for item in items:
-        if item.status is ItemStatus.FAIL:
-            kind = "blocking" if item.blocking else "non-blocking"
-            reasons.append(f"{item.id} ({kind}) FAIL: {item.reason}")
     broken_off: list[str] = []  # items NOT RUN only because the run broke off: one line, not one per item
+    not_run: list[str] = []
     for item in items:
         if item.blocking and item.status is ItemStatus.NOT_RUN:
             if run_problem and item.reason == run_incomplete_reason(run_problem):
                 broken_off.append(item.id)
             else:
-                reasons.append(f"{item.id} (blocking) NOT RUN: {item.reason}")
+                not_run.append(f"{item.id} (blocking) NOT RUN: {item.reason}")
+    if run_problem:
+        reasons.append(run_incomplete_reason(run_problem))
     if broken_off:
         n = len(broken_off)
         reasons.append(
             f"{n} blocking {'item' if n == 1 else 'items'} NOT RUN because the feature run did not complete: "
             + ", ".join(broken_off)
         )
+    for item in items:
+        if item.status is ItemStatus.FAIL:
+            kind = "blocking" if item.blocking else "non-blocking"
+            reasons.append(f"{item.id} ({kind}) FAIL: {item.reason}")
+    reasons.extend(not_run)
     for scenario in unmapped:
         ids = ", ".join(scenario.unknown_ids)
         reasons.append(

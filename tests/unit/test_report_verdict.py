@@ -239,8 +239,8 @@ def test_after_a_broken_run_items_with_declared_scenarios_say_the_run_broke_and_
     ]
     assert report.reasons == (
         INCOMPLETE,
-        f"RC-02 (blocking) NOT RUN: {NO_SCENARIO}",
         "1 blocking item NOT RUN because the feature run did not complete: RC-01",
+        f"RC-02 (blocking) NOT RUN: {NO_SCENARIO}",
     )
 
 
