@@ -3,6 +3,15 @@
 ``check`` runs the feature suite in a child pytest (which starts its own lab on free ports), then builds the
 readiness report from the run's Cucumber JSON and evidence. Lab secrets are generated here and handed to the child
 through the environment, so the report can be scrubbed of them; they are never written to disk.
+
+A run that cannot start or breaks off (a missing package, an import error in a conftest, pytest exit code 2, 3 or 4,
+no Cucumber JSON) still gets a report: it says so first, its verdict is NO-GO, and the items whose scenarios did
+not run say why. A ``-k`` filter that selects no scenario (or is not a valid expression) is a usage error: nothing
+is reported. The scenarios the feature files declare per item are counted here (Gherkin tags), so an item whose
+scenarios exist but did not run is never reported as uncovered.
+
+Exit codes of ``check``: 0 every scenario that ran passed; 1 a scenario failed, or NO-GO with ``--fail-on-no-go``;
+2 the feature run did not complete (the report says why) or bad usage.
 """
 
 from __future__ import annotations
@@ -10,20 +19,65 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
 from lab.lab import Lab, LabSecrets
+from reports import (
+    EvidenceError,
+    ReportError,
+    ResultsError,
+    RunOutcome,
+    assess_pytest_run,
+    build_report,
+    cucumber_problem,
+    load_checklist,
+    load_cucumber,
+    load_evidence,
+    write_report,
+)
+from reports.evidence import Evidence
+from reports.redact import Redactor
+from reports.results import ScenarioResult
 
 SECRETS_ENV = "VPOSLAB_LAB_SECRETS"
 OUT_ENV = "VPOSLAB_REPORT_DIR"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXIT_FAILED = 1
+EXIT_BROKEN = 2
+OUTPUT_LINES_KEPT = 200
+# Files of an earlier check in the output folder: removed first, so nothing there can pass for this run's.
+STALE_FILES = (
+    "cucumber.json",
+    "evidence.jsonl",
+    "target.json",
+    "pytest-junit.xml",
+    "readiness.json",
+    "readiness.html",
+    "readiness-junit.xml",
+)
+# What the local lab can and cannot show for the items that need the merchant's real endpoints.
+LAB_NOTES = {
+    "RC-34": (
+        "checked as far as the lab allows: against the local lab only the gateway's own callback endpoint is"
+        " reached (plain HTTP on 127.0.0.1, called by the simulated bank); HTTPS with a valid certificate chain on"
+        " the merchant's public URL and the REAL bank's callbacks need the real endpoints"
+    ),
+    "RC-35": (
+        "checked as far as the lab allows: against the local lab the parity probe reaches the simulated bank with"
+        " the lab's credentials; the REAL bank with the REAL credentials per currency needs the real endpoints"
+    ),
+}
 
 
 @click.group()
@@ -62,21 +116,27 @@ def run_lab(workdir: Path | None) -> None:
 )
 @click.option("--fail-on-no-go", is_flag=True, help="exit 1 when the verdict is NO-GO")
 @click.option("-k", "keyword", default=None, help="only scenarios matching this pytest -k expression")
-def check(out_dir: Path, fail_on_no_go: bool, keyword: str | None) -> None:
+@click.option(
+    "--features",
+    "features_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=PROJECT_ROOT / "features",
+    hidden=True,  # the project's feature suite; another folder only to test the command itself
+)
+def check(out_dir: Path, fail_on_no_go: bool, keyword: str | None, features_dir: Path) -> None:
     """Readiness run against the local lab: features, then reports/out/readiness.{html,json} and JUnit XML."""
-    from reports import build_report, load_checklist, load_cucumber, load_evidence, write_report
-
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ("cucumber.json", "evidence.jsonl", "target.json", "pytest-junit.xml"):
+    for stale in STALE_FILES:
         (out_dir / stale).unlink(missing_ok=True)
+    shutil.rmtree(out_dir / "evidence", ignore_errors=True)
     secrets = LabSecrets()
     env = {**os.environ, SECRETS_ENV: json.dumps(asdict(secrets)), OUT_ENV: str(out_dir)}
     command = [
         sys.executable,
         "-m",
         "pytest",
-        str(PROJECT_ROOT / "features"),
+        str(features_dir),
         "-p",
         "no:cacheprovider",
         f"--cucumberjson={out_dir / 'cucumber.json'}",
@@ -89,31 +149,170 @@ def check(out_dir: Path, fail_on_no_go: bool, keyword: str | None) -> None:
         command += ["-k", keyword]
     click.echo("running the feature suite: " + " ".join(command[2:]))
     started = time.time()
-    pytest_rc = subprocess.call(command, cwd=PROJECT_ROOT, env=env)  # noqa: S603 - our own interpreter
-    target_file = out_dir / "target.json"
-    target = json.loads(target_file.read_text()) if target_file.exists() else {"name": "local lab (simulator)"}
+    pytest_rc, output, start_error = run_features(command, env=env, cwd=PROJECT_ROOT)
+    if keyword:
+        _refuse_a_filter_that_selects_nothing(keyword, pytest_rc, output)
+    run = run_outcome(pytest_rc, output, start_error, out_dir / "cucumber.json")
+    results, run = _results(out_dir / "cucumber.json", run)
+    target = _target(out_dir / "target.json")
     target.update(started_at=_iso(started), finished_at=_iso(time.time()), pytest_exit_code=pytest_rc)
     if keyword:
         target["scenario_filter"] = keyword  # a partial run must say so in the report
-    report = build_report(
-        load_checklist(),
-        load_cucumber(out_dir / "cucumber.json"),
-        target=target,
-        evidence=load_evidence(out_dir / "evidence.jsonl"),
-        secrets=secrets.values(),
-    )
-    files = write_report(report, out_dir)
+    evidence = _evidence(out_dir / "evidence.jsonl", target)
+    try:
+        report = build_report(
+            load_checklist(),
+            results,
+            target=target,
+            evidence=evidence,
+            secrets=secrets.values(),
+            run=run,
+            declared=declared_coverage(features_dir),
+            notes=LAB_NOTES,
+        )
+        files = write_report(report, out_dir)
+    except ReportError as exc:
+        click.echo(f"error [{exc.code}]: {Redactor(secrets.values()).text(exc.message)}", err=True)
+        raise SystemExit(EXIT_BROKEN) from exc
     click.echo(f"verdict: {report.verdict}")
+    if not report.run.completed:
+        click.echo("THE FEATURE RUN DID NOT COMPLETE: the report says why; no item can pass on it", err=True)
     for reason in report.reasons[:8]:
         click.echo(f"  - {reason}")
     if len(report.reasons) > 8:
         click.echo(f"  ... and {len(report.reasons) - 8} more (see the report)")
     for path in files.values():
         click.echo(f"wrote {path}")
-    if pytest_rc not in (0, 5):
-        raise SystemExit(pytest_rc)  # a scenario failed or the suite broke: the run itself is red
+    if not report.run.completed:
+        raise SystemExit(EXIT_BROKEN)
+    if pytest_rc != 0:
+        raise SystemExit(EXIT_FAILED)  # a scenario failed: the run itself is red
     if fail_on_no_go and report.verdict != "GO":
-        raise SystemExit(1)
+        raise SystemExit(EXIT_FAILED)
+
+
+def run_features(command: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> tuple[int | None, str, str | None]:
+    """Run the feature suite, echoing its output as it comes; returns (exit code, last lines, start error).
+
+    The exit code is None, with the reason as start error, when the process could not be started at all.
+    Ctrl-C reaches the child too; its (interrupted) exit code is returned, so the report can still be written.
+    """
+    try:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            list(command),
+            cwd=cwd,
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+    except OSError as exc:
+        return None, "", f"{type(exc).__name__}: {exc}"
+    kept: deque[str] = deque(maxlen=OUTPUT_LINES_KEPT)
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:
+            click.echo(line, nl=False)
+            kept.append(line)
+    except KeyboardInterrupt:
+        kept.append("(interrupted)\n")
+    finally:
+        process.stdout.close()
+    return process.wait(), "".join(kept), None
+
+
+def run_outcome(pytest_rc: int | None, output: str, start_error: str | None, cucumber: Path) -> RunOutcome:
+    """Did the feature run complete? (``reports.run`` reads pytest's exit code, the output and the Cucumber file.)"""
+    if start_error is not None:
+        return RunOutcome(completed=False, problem=f"the feature run could not start: {start_error}")
+    return assess_pytest_run(pytest_rc, cucumber_problem=cucumber_problem(cucumber), output=output)
+
+
+def _refuse_a_filter_that_selects_nothing(keyword: str, pytest_rc: int | None, output: str) -> None:
+    if pytest_rc == 5:  # pytest.ExitCode.NO_TESTS_COLLECTED: every scenario was deselected
+        raise click.UsageError(
+            f"-k {keyword!r} selects no scenario: nothing ran and no report was written."
+            " Check the expression against the scenario names (pytest --collect-only -q features)."
+        )
+    if pytest_rc == 4 and "Wrong expression passed to '-k'" in output:
+        raise click.UsageError(f"-k {keyword!r} is not a valid pytest -k expression: no report was written.")
+
+
+def _results(cucumber: Path, run: RunOutcome) -> tuple[tuple[ScenarioResult, ...], RunOutcome]:
+    """The scenario results; a Cucumber file that cannot be read (cut short by a crash) is a run that broke off."""
+    try:
+        return load_cucumber(cucumber), run
+    except ResultsError as exc:
+        problem = f"the Cucumber JSON cannot be read: {exc.message}"
+        if run.problem:
+            problem = f"{run.problem}; {problem}"
+        return (), RunOutcome(completed=False, problem=problem, exit_code=run.exit_code, output_tail=run.output_tail)
+
+
+def _target(path: Path) -> dict[str, Any]:
+    """What the run says it tested (written by the features' lab fixture); the lab's name when it wrote nothing."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # never written (the run broke off before the lab started) or cut short
+        return {"name": "local lab (simulator)"}
+    return data if isinstance(data, dict) else {"name": "local lab (simulator)"}
+
+
+def _evidence(path: Path, target: dict[str, Any]) -> tuple[Evidence, ...]:
+    """The evidence lines; broken ones leave the report without evidence, and the report's target says so."""
+    try:
+        return load_evidence(path)
+    except EvidenceError as exc:
+        click.echo(f"warning: evidence not shown: {exc.message}", err=True)
+        target["evidence"] = f"not shown: {exc.message}"
+        return ()
+
+
+def declared_coverage(features_dir: Path) -> dict[str, int] | None:
+    """How many scenario examples the feature files tag with each tag (``{"RC-05": 5, ...}``).
+
+    Read with the Gherkin parser pytest-bdd itself uses; feature, rule, scenario and examples tags all count, and
+    each examples row is one example. None when the files cannot be read or parsed: the report then does not
+    know which items are covered, and never claims that one is not.
+    """
+    try:
+        from gherkin.parser import Parser
+    except ImportError:  # pragma: no cover - pytest-bdd brings it; without it there is no feature run either
+        return None
+    counts: Counter[str] = Counter()
+    try:
+        for path in sorted(features_dir.rglob("*.feature")):
+            document = Parser().parse(path.read_text(encoding="utf-8"))
+            feature = document.get("feature")
+            if feature:
+                _count(feature.get("children", []), _tag_names(feature.get("tags", [])), counts)
+    except Exception:  # OSError, UnicodeDecodeError, gherkin's parser errors: coverage unknown
+        return None
+    return dict(counts)
+
+
+def _tag_names(tags: Iterable[Mapping[str, Any]]) -> set[str]:
+    return {str(tag.get("name", "")).removeprefix("@") for tag in tags}
+
+
+def _count(children: Iterable[Mapping[str, Any]], inherited: set[str], counts: Counter[str]) -> None:
+    for child in children:
+        if "rule" in child:
+            rule = child["rule"]
+            _count(rule.get("children", []), inherited | _tag_names(rule.get("tags", [])), counts)
+        elif "scenario" in child:
+            scenario = child["scenario"]
+            tags = inherited | _tag_names(scenario.get("tags", []))
+            examples = scenario.get("examples", [])
+            if not any(block.get("tableBody") for block in examples):
+                counts.update(tags)
+                continue
+            for block in examples:
+                rows = len(block.get("tableBody", []))
+                for tag in tags | _tag_names(block.get("tags", [])):
+                    counts[tag] += rows
 
 
 def _iso(epoch: float) -> str:

@@ -1,0 +1,271 @@
+"""``vposlab check`` when the feature run cannot start or breaks off, and with a ``-k`` filter.
+
+Each test runs the real command on a small feature folder of its own (``--features``, hidden), so the child pytest
+really fails the way a new user's would: a missing package imported by a conftest, a test module that cannot be
+imported, a filter that selects nothing. No lab is started: these suites need none.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from lab.cli import (
+    LAB_NOTES,
+    _evidence,
+    _results,
+    declared_coverage,
+    main,
+    run_features,
+    run_outcome,
+)
+from reports import RunOutcome
+
+MISSING = "no_such_package_for_vposlab_tests"
+
+FEATURE = """\
+Feature: Payments
+  @RC-01
+  Scenario: Paid
+    Given a step that passes
+
+  @RC-05
+  Scenario Outline: Declined
+    Given a step that passes with "<card>"
+
+    Examples:
+      | card |
+      | 9995 |
+      | 0069 |
+"""
+
+STEPS = """\
+from pathlib import Path
+
+from pytest_bdd import given, parsers, scenarios
+
+scenarios(str(Path(__file__).parent / "payments.feature"))
+
+
+@given("a step that passes")
+def passes():
+    pass
+
+
+@given(parsers.parse('a step that passes with "{card}"'))
+def passes_with(card):
+    pass
+"""
+
+
+def suite(tmp_path: Path, *, conftest: str = "", steps: str = STEPS) -> Path:
+    features = tmp_path / "features"
+    features.mkdir()
+    (features / "payments.feature").write_text(FEATURE, encoding="utf-8")
+    (features / "test_payments.py").write_text(steps, encoding="utf-8")
+    if conftest:
+        (features / "conftest.py").write_text(conftest, encoding="utf-8")
+    return features
+
+
+def check(tmp_path: Path, features: Path, *args: str) -> tuple[Result, Path]:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["check", "--out", str(out), "--features", str(features), *args])
+    return result, out
+
+
+def report_of(out: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((out / "readiness.json").read_text(encoding="utf-8"))
+    return data
+
+
+def item(data: dict[str, Any], item_id: str) -> dict[str, Any]:
+    return next(entry for entry in data["items"] if entry["id"] == item_id)
+
+
+# ---------------------------------------------------------------- the run cannot start or breaks off
+
+
+def test_a_missing_package_in_the_conftest_gives_a_no_go_report_that_says_so(tmp_path: Path) -> None:
+    features = suite(tmp_path, conftest=f"import {MISSING}\n")
+
+    result, out = check(tmp_path, features)
+
+    assert result.exit_code == 2, result.output
+    assert "THE FEATURE RUN DID NOT COMPLETE" in result.stderr
+    data = report_of(out)
+    problem = data["run"]["problem"]
+    assert data["run"]["completed"] is False
+    assert data["run"]["exit_code"] == 4
+    assert problem.startswith("pytest exited with code 4 (usage error")
+    assert f"ModuleNotFoundError: No module named '{MISSING}'" in problem
+    assert "conftest.py: ModuleNotFoundError" in problem
+    assert data["verdict"] == "NO-GO"
+    assert data["reasons"][0] == f"the feature run did not complete: {problem}"
+    assert f"No module named '{MISSING}'" in data["run"]["output_tail"]
+    # Items with scenarios did not run because of the run; items without scenarios are uncovered, truly.
+    assert item(data, "RC-01")["reason"] == f"the feature run did not complete: {problem}"
+    assert item(data, "RC-05")["reason"] == f"the feature run did not complete: {problem}"
+    assert item(data, "RC-02")["reason"] == "no scenario covers this item yet"
+    html = (out / "readiness.html").read_text(encoding="utf-8")
+    assert '<section class="runproblem" id="run-problem">' in html
+    assert "The feature run did not complete" in html
+
+
+def test_a_test_module_that_cannot_be_imported_gives_a_no_go_report_that_says_so(tmp_path: Path) -> None:
+    features = suite(tmp_path, steps=f"import {MISSING}\n" + STEPS)
+
+    result, out = check(tmp_path, features)
+
+    assert result.exit_code == 2, result.output
+    data = report_of(out)
+    assert data["run"]["exit_code"] == 2
+    assert data["run"]["problem"].startswith("pytest exited with code 2 (interrupted")
+    assert f"No module named '{MISSING}'" in data["run"]["problem"]
+    assert item(data, "RC-01")["status"] == "NOT RUN"
+    assert item(data, "RC-01")["reason"].startswith("the feature run did not complete: ")
+    assert all("no scenario covers" not in item(data, i)["reason"] for i in ("RC-01", "RC-05"))
+
+
+def test_a_feature_run_that_cannot_start_is_reported_as_such(tmp_path: Path) -> None:
+    code, output, error = run_features(["/nonexistent/python", "-m", "pytest"], env={}, cwd=tmp_path)
+
+    assert (code, output) == (None, "")
+    assert error is not None
+    assert error.startswith("FileNotFoundError: ")
+    outcome = run_outcome(code, output, error, tmp_path / "cucumber.json")
+    assert outcome.completed is False
+    assert outcome.problem == f"the feature run could not start: {error}"
+
+
+def test_a_cucumber_file_cut_short_is_a_run_that_broke_off(tmp_path: Path) -> None:
+    cucumber = tmp_path / "cucumber.json"
+    cucumber.write_text('[{"name": "Payments", "elements": [', encoding="utf-8")
+
+    results, outcome = _results(cucumber, RunOutcome(completed=True, exit_code=0))
+
+    assert results == ()
+    assert outcome.completed is False
+    assert outcome.problem is not None
+    assert outcome.problem.startswith(f"the Cucumber JSON cannot be read: {cucumber}: not valid JSON")
+
+
+def test_broken_evidence_lines_leave_the_report_without_evidence_and_it_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "evidence.jsonl"
+    path.write_text('{"kind": "note"}\n', encoding="utf-8")
+    target: dict[str, Any] = {}
+
+    assert _evidence(path, target) == ()
+    assert target["evidence"].startswith("not shown: ")
+
+
+# ---------------------------------------------------------------- -k
+
+
+def test_a_filter_that_selects_nothing_is_an_error_and_writes_no_report(tmp_path: Path) -> None:
+    features = suite(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "readiness.json").write_text("{}", encoding="utf-8")  # an earlier run's
+
+    result, out = check(tmp_path, features, "-k", "no_such_scenario")
+
+    assert result.exit_code == 2
+    assert "-k 'no_such_scenario' selects no scenario: nothing ran and no report was written" in result.output
+    assert not (out / "readiness.json").exists()
+    assert not (out / "readiness.html").exists()
+
+
+def test_a_filter_that_is_not_an_expression_is_an_error(tmp_path: Path) -> None:
+    result, out = check(tmp_path, suite(tmp_path), "-k", "paid and (")
+
+    assert result.exit_code == 2
+    assert "-k 'paid and (' is not a valid pytest -k expression" in result.output
+    assert not (out / "readiness.json").exists()
+
+
+def test_a_partial_run_reports_the_scenarios_it_left_out_as_not_run(tmp_path: Path) -> None:
+    result, out = check(tmp_path, suite(tmp_path), "-k", "9995 or paid")
+
+    assert result.exit_code == 0, result.output
+    data = report_of(out)
+    assert data["run"]["completed"] is True
+    assert data["target"]["scenario_filter"] == "9995 or paid"
+    assert (item(data, "RC-01")["status"], item(data, "RC-01")["reason"]) == ("PASS", "1 of 1 scenario passed")
+    assert (item(data, "RC-05")["status"], item(data, "RC-05")["reason"]) == ("NOT RUN", "1 of 2 scenarios did not run")
+
+
+# ---------------------------------------------------------------- lab limits, the witnessed canary
+
+
+def test_the_report_says_which_items_are_checked_only_as_far_as_the_lab_allows(tmp_path: Path) -> None:
+    result, out = check(tmp_path, suite(tmp_path))
+
+    assert result.exit_code == 0, result.output
+    data = report_of(out)
+    for item_id in ("RC-34", "RC-35"):
+        assert item(data, item_id)["note"] == LAB_NOTES[item_id]
+        assert item(data, item_id)["note"].startswith("checked as far as the lab allows: ")
+    assert item(data, "RC-01")["note"] is None
+    canary = item(data, "RC-37")
+    assert (canary["status"], canary["witness"]) == ("TO WITNESS", True)
+    assert all("RC-37" not in reason for reason in data["reasons"])
+
+
+# ---------------------------------------------------------------- declared coverage
+
+
+def test_declared_coverage_counts_every_example_under_every_inherited_tag(tmp_path: Path) -> None:
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "a.feature").write_text(
+        textwrap.dedent(
+            """\
+            @RC-01
+            Feature: A
+              Scenario: one
+                Given x
+
+              Rule: refunds
+                @RC-19
+                Scenario Outline: two
+                  Given <n>
+
+                  Examples:
+                    | n |
+                    | 1 |
+                    | 2 |
+
+                  @RC-20
+                  Examples:
+                    | n |
+                    | 3 |
+            """
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "b.feature").write_text("Feature: B\n  @RC-01 @desktop\n  Scenario: s\n    Given x\n", "utf-8")
+
+    assert declared_coverage(tmp_path) == {"RC-01": 5, "RC-19": 3, "RC-20": 1, "desktop": 1}
+
+
+def test_declared_coverage_of_the_project_features_follows_their_tags() -> None:
+    counts = declared_coverage(Path(__file__).resolve().parents[2] / "features")
+
+    assert counts is not None
+    assert counts["RC-05"] >= 5  # the decline outline's rows
+    assert "RC-02" not in counts or counts["RC-02"] >= 1
+
+
+@pytest.mark.parametrize("text", ["Feature: broken\n  Scenario: x\n    Given a\n  | not | a | table |\n@@@"])
+def test_declared_coverage_is_unknown_when_a_feature_file_cannot_be_parsed(tmp_path: Path, text: str) -> None:
+    (tmp_path / "bad.feature").write_text(text, encoding="utf-8")
+
+    assert declared_coverage(tmp_path) is None
+
+
+def test_declared_coverage_of_a_folder_without_features_is_empty(tmp_path: Path) -> None:
+    assert declared_coverage(tmp_path) == {}
