@@ -41,6 +41,7 @@ from reports import (
     assess_pytest_run,
     build_report,
     cucumber_problem,
+    junit_errors,
     load_checklist,
     load_cucumber,
     load_evidence,
@@ -152,7 +153,7 @@ def check(out_dir: Path, fail_on_no_go: bool, keyword: str | None, features_dir:
     pytest_rc, output, start_error = run_features(command, env=env, cwd=PROJECT_ROOT)
     if keyword:
         _refuse_a_filter_that_selects_nothing(keyword, pytest_rc, output)
-    run = run_outcome(pytest_rc, output, start_error, out_dir / "cucumber.json")
+    run = run_outcome(pytest_rc, output, start_error, out_dir / "cucumber.json", out_dir / "pytest-junit.xml")
     results, run = _results(out_dir / "cucumber.json", run)
     target = _target(out_dir / "target.json")
     target.update(started_at=_iso(started), finished_at=_iso(time.time()), pytest_exit_code=pytest_rc)
@@ -223,11 +224,14 @@ def run_features(command: Sequence[str], *, env: Mapping[str, str], cwd: Path) -
     return process.wait(), "".join(kept), None
 
 
-def run_outcome(pytest_rc: int | None, output: str, start_error: str | None, cucumber: Path) -> RunOutcome:
-    """Did the feature run complete? (``reports.run`` reads pytest's exit code, the output and the Cucumber file.)"""
+def run_outcome(pytest_rc: int | None, output: str, start_error: str | None, cucumber: Path, junit: Path) -> RunOutcome:
+    """Did the feature run complete? (``reports.run`` reads pytest's exit code, its output, the Cucumber file and
+    the scenarios pytest's JUnit XML says errored outside their steps, e.g. because the lab did not start.)"""
     if start_error is not None:
         return RunOutcome(completed=False, problem=f"the feature run could not start: {start_error}")
-    return assess_pytest_run(pytest_rc, cucumber_problem=cucumber_problem(cucumber), output=output)
+    return assess_pytest_run(
+        pytest_rc, cucumber_problem=cucumber_problem(cucumber), errors_problem=junit_errors(junit), output=output
+    )
 
 
 def _refuse_a_filter_that_selects_nothing(keyword: str, pytest_rc: int | None, output: str) -> None:

@@ -48,7 +48,7 @@ from reports.errors import (
 from reports.evidence import Evidence, EvidenceKind, load_evidence, parse_evidence
 from reports.model import ItemResult, ItemStatus, Report, ReportScenario, Summary, UnmappedScenario, Verdict
 from reports.results import ScenarioResult, Status, StepResult, load_cucumber, parse_cucumber
-from reports.run import RunOutcome, assess_pytest_run, cucumber_problem
+from reports.run import RunOutcome, assess_pytest_run, cucumber_problem, junit_errors
 
 __all__ = [
     "Checklist",
@@ -75,6 +75,7 @@ __all__ = [
     "assess_pytest_run",
     "build_report",
     "cucumber_problem",
+    "junit_errors",
     "load_checklist",
     "load_cucumber",
     "load_evidence",

@@ -15,6 +15,7 @@ Pure functions, no I/O beyond ``cucumber_problem`` looking at one file.
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,12 +92,39 @@ def cucumber_problem(path: Path) -> str | None:
     return None
 
 
-def assess_pytest_run(
-    exit_code: int | None, *, cucumber_problem: str | None = None, output: str = "", tail_lines: int = 40
-) -> RunOutcome:
-    """The outcome of a pytest-bdd run from its exit code, the Cucumber file's problem and its output.
+def junit_errors(path: Path) -> str | None:
+    """Why the run is broken when pytest's JUnit XML lists scenarios that errored outside their steps (a fixture
+    that failed in setup or teardown: the lab did not start, the browser could not be launched), else None.
 
-    Complete only when pytest exited 0 or 1 (or the code is unknown) and the Cucumber JSON was written. Exit code 5
+    Scenarios that failed in a step are failures, not errors: they are results, and the report shows them.
+    A missing or unreadable file says nothing.
+    """
+    try:
+        root = ET.parse(path).getroot()  # noqa: S314 - pytest's own output for this run
+    except (OSError, ET.ParseError):
+        return None
+    errors = list(root.iter("error"))
+    if not errors:
+        return None
+    first = " ".join((errors[0].get("message") or "").split())
+    n = len(errors)
+    text = f"{n} {'scenario' if n == 1 else 'scenarios'} errored outside their steps (fixture setup or teardown)"
+    return f"{text}, first: {first}" if first else text
+
+
+def assess_pytest_run(
+    exit_code: int | None,
+    *,
+    cucumber_problem: str | None = None,
+    errors_problem: str | None = None,
+    output: str = "",
+    tail_lines: int = 40,
+) -> RunOutcome:
+    """The outcome of a pytest-bdd run from its exit code, the Cucumber file's problem, the scenarios that errored
+    outside their steps (``junit_errors``) and its output.
+
+    Complete only when pytest exited 0 or 1 (or the code is unknown), the Cucumber JSON was written and no
+    scenario errored outside its steps. Exit code 5
     (nothing collected) is a run that did not complete here; a caller that filtered the scenarios should refuse a
     filter that selects nothing before it gets this far.
     """
@@ -108,6 +136,8 @@ def assess_pytest_run(
         problems.append(f"{text}: {detail}" if detail else text)
     if cucumber_problem is not None:
         problems.append(cucumber_problem)
+    if errors_problem is not None:
+        problems.append(errors_problem)
     if not problems:
         return RunOutcome(completed=True, exit_code=exit_code, output_tail=tail)
     return RunOutcome(completed=False, problem="; ".join(problems), exit_code=exit_code, output_tail=tail)

@@ -132,13 +132,38 @@ def test_a_test_module_that_cannot_be_imported_gives_a_no_go_report_that_says_so
     assert all("no scenario covers" not in item(data, i)["reason"] for i in ("RC-01", "RC-05"))
 
 
+def test_scenarios_that_error_before_their_first_step_make_a_run_that_did_not_complete(tmp_path: Path) -> None:
+    conftest = textwrap.dedent(
+        """\
+        import pytest
+
+
+        @pytest.fixture(autouse=True)
+        def lab():
+            raise RuntimeError("the lab did not start")
+        """
+    )
+    features = suite(tmp_path, conftest=conftest)
+
+    result, out = check(tmp_path, features)
+
+    assert result.exit_code == 2, result.output
+    data = report_of(out)
+    assert data["run"]["completed"] is False
+    assert data["run"]["problem"] == (
+        "3 scenarios errored outside their steps (fixture setup or teardown), first:"
+        ' failed on setup with "RuntimeError: the lab did not start"'
+    )
+    assert item(data, "RC-01")["reason"] == f"the feature run did not complete: {data['run']['problem']}"
+
+
 def test_a_feature_run_that_cannot_start_is_reported_as_such(tmp_path: Path) -> None:
     code, output, error = run_features(["/nonexistent/python", "-m", "pytest"], env={}, cwd=tmp_path)
 
     assert (code, output) == (None, "")
     assert error is not None
     assert error.startswith("FileNotFoundError: ")
-    outcome = run_outcome(code, output, error, tmp_path / "cucumber.json")
+    outcome = run_outcome(code, output, error, tmp_path / "cucumber.json", tmp_path / "junit.xml")
     assert outcome.completed is False
     assert outcome.problem == f"the feature run could not start: {error}"
 

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from reports.run import RunOutcome, assess_pytest_run, cucumber_problem, error_detail, exit_code_meaning
+from reports.run import (
+    RunOutcome,
+    assess_pytest_run,
+    cucumber_problem,
+    error_detail,
+    exit_code_meaning,
+    junit_errors,
+)
 
 CONFTEST_IMPORT_ERROR = """\
 ImportError while loading conftest '/work/main/features/conftest.py'.
@@ -158,3 +165,47 @@ def test_only_the_last_lines_of_the_output_are_kept() -> None:
     outcome = assess_pytest_run(1, output="\n".join(f"line {n}" for n in range(100)), tail_lines=3)
 
     assert outcome.output_tail == "line 97\nline 98\nline 99"
+
+
+# ---------------------------------------------------------------- scenarios that errored outside their steps
+
+JUNIT_WITH_ERRORS = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" errors="2">
+<testcase classname="features.test_scenarios" name="test_a"><error message="failed on setup with &quot;RuntimeError:
+the lab did not start&quot;">E   RuntimeError: the lab did not start</error></testcase>
+<testcase classname="features.test_scenarios" name="test_b"><error message="failed on setup with &quot;RuntimeError:
+the lab did not start&quot;">E   RuntimeError</error></testcase>
+<testcase classname="features.test_scenarios" name="test_c"><failure message="AssertionError">E</failure></testcase>
+</testsuite></testsuites>
+"""
+
+
+def test_scenarios_that_errored_in_fixture_setup_are_a_run_problem(tmp_path: Path) -> None:
+    junit = tmp_path / "pytest-junit.xml"
+    junit.write_text(JUNIT_WITH_ERRORS, encoding="utf-8")
+
+    problem = junit_errors(junit)
+
+    assert problem == (
+        "2 scenarios errored outside their steps (fixture setup or teardown), first:"
+        ' failed on setup with "RuntimeError: the lab did not start"'
+    )
+    outcome = assess_pytest_run(1, errors_problem=problem)
+    assert (outcome.completed, outcome.problem) == (False, problem)
+
+
+def test_failures_alone_are_not_errors(tmp_path: Path) -> None:
+    junit = tmp_path / "pytest-junit.xml"
+    junit.write_text(
+        '<testsuites><testsuite><testcase name="a"><failure message="x"/></testcase></testsuite></testsuites>'
+    )
+
+    assert junit_errors(junit) is None
+
+
+@pytest.mark.parametrize("content", [None, "", "<not xml", "<testsuites/>"])
+def test_a_missing_or_unreadable_junit_file_reports_no_errors(tmp_path: Path, content: str | None) -> None:
+    junit = tmp_path / "pytest-junit.xml"
+    if content is not None:
+        junit.write_text(content, encoding="utf-8")
+
+    assert junit_errors(junit) is None
