@@ -1,40 +1,89 @@
-"""The bank's order book: orders registered through ``register.do`` and their payment outcome.
+"""The bank's order book: orders registered through ``register.do``, their status and what happened to them.
 
-Thread-safe: every read-modify-write of an order happens under the book's lock, so two concurrent card
-submissions for one order decide it exactly once.
+Thread-safe: every read-modify-write of an order happens under the book's lock. ``BankOrderBook.transition`` is
+the ONLY code that changes an order's ``order_status`` (house rule 14; a unit test scans the source): it checks the
+current status against ``simulator.vpos.states.TRANSITIONS`` under the lock, applies the decision's facts, and
+appends the operation record, so two racing decisions (two card submits, the ACS page and a timer) decide once.
+Side effects (callbacks, scheduled work) belong to the callers, after the lock (``simulator.vpos.lifecycle``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from simulator.vpos.cards import ACTION_SESSION_EXPIRED, ORDER_DECLINED, ORDER_DEPOSITED, action_description
+from simulator.vpos.cards import NO_PAYMENT_YET, action_description
+from simulator.vpos.states import OrderStatus, can_transition
 
-ORDER_REGISTERED = 0
-NO_PAYMENT_YET = -100
+ORDER_REGISTERED = OrderStatus.REGISTERED
+"""Kept for importers of the one-phase era; new code uses ``OrderStatus``."""
+DEFAULT_PENDING_SECONDS = 60.0
 
 
 @dataclass
 class CardAuth:
+    """``cardAuthInfo`` of the order's card attempt."""
+
     masked_pan: str
     expiration: str
     """YYYYMM"""
     cardholder_name: str
     approval_code: str
     payment_system: str
+    eci: int | None = None
+    """Electronic Commerce Indicator (``secureAuthInfo.eci``); None when 3-D Secure failed or could not run."""
+    three_ds_protocol_version: str | None = None
+    """``2.2.0`` after a 3-D Secure 2 authentication; ``simulator.vpos.status`` shows it from response version 30."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "maskedPan": self.masked_pan,
             "expiration": self.expiration,
             "cardholderName": self.cardholder_name,
             "approvalCode": self.approval_code,
             "paymentSystem": self.payment_system,
-            "secureAuthInfo": {"eci": 7},
+        }
+        if self.eci is not None:
+            body["secureAuthInfo"] = {"eci": self.eci}
+        return body
+
+
+@dataclass
+class Challenge:
+    """A 3-D Secure challenge at the ACS page: what a passed challenge gives, and the wrong codes typed so far."""
+
+    pass_status: OrderStatus
+    pass_action_code: int
+    pass_eci: int | None
+    wrong_otp: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "passStatus": int(self.pass_status),
+            "passActionCode": self.pass_action_code,
+            "passEci": self.pass_eci,
+            "wrongOtp": self.wrong_otp,
+        }
+
+
+@dataclass
+class PendingPlan:
+    """How a pending order (orderStatus 7) resolves by itself, and when (virtual time)."""
+
+    resolve_to: OrderStatus
+    action_code: int
+    eci: int | None
+    due: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "resolveTo": "paid" if self.resolve_to is OrderStatus.DEPOSITED else "declined",
+            "actionCode": self.action_code,
+            "eci": self.eci,
+            "due": int(self.due.timestamp() * 1000),
         }
 
 
@@ -57,31 +106,45 @@ class BankOrder:
     session_timeout_secs: int
     client_id: str | None
     created_at: datetime
-    order_status: int = ORDER_REGISTERED
+    order_status: OrderStatus = OrderStatus.REGISTERED
     action_code: int = NO_PAYMENT_YET
     card: CardAuth | None = None
     auth_at: datetime | None = None
     auth_ref_num: str | None = None
     ip: str | None = None
+    challenge: Challenge | None = None
+    pending: PendingPlan | None = None
     operations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def expires_at(self) -> datetime:
         return self.created_at + timedelta(seconds=self.session_timeout_secs)
 
+    def session_over(self, now: datetime) -> bool:
+        """The bank session (card page, ACS page) ends at ``created + sessionTimeoutSecs``."""
+        return now >= self.expires_at
+
+    @property
+    def accepts_card(self) -> bool:
+        """Only a registered order takes a card; any other status means the card page has been used."""
+        return self.order_status is OrderStatus.REGISTERED
+
     @property
     def is_final(self) -> bool:
-        return self.order_status != ORDER_REGISTERED
+        """Decided or in progress: no card is accepted any more (kept for callers of the one-phase era)."""
+        return not self.accepts_card
 
     @property
     def payment_state(self) -> str:
-        return {ORDER_REGISTERED: "CREATED", ORDER_DEPOSITED: "DEPOSITED", ORDER_DECLINED: "DECLINED"}.get(
-            self.order_status, "CREATED"
-        )
+        return self.order_status.payment_state
+
+    @property
+    def approved_amount(self) -> int:
+        return self.amount if self.order_status.is_paid else 0
 
     @property
     def deposited_amount(self) -> int:
-        return self.amount if self.order_status == ORDER_DEPOSITED else 0
+        return self.amount if self.order_status is OrderStatus.DEPOSITED else 0
 
     def to_json(self) -> dict[str, Any]:
         """Control API view of the order (no credentials)."""
@@ -102,18 +165,44 @@ class BankOrder:
             "clientId": self.client_id,
             "createdAt": int(self.created_at.timestamp() * 1000),
             "expiresAt": int(self.expires_at.timestamp() * 1000),
-            "orderStatus": self.order_status,
+            "orderStatus": int(self.order_status),
             "actionCode": self.action_code,
             "actionCodeDescription": action_description(self.action_code, "en"),
             "paymentState": self.payment_state,
             "cardAuthInfo": self.card.to_json() if self.card else None,
             "authDateTime": int(self.auth_at.timestamp() * 1000) if self.auth_at else None,
+            "challenge": self.challenge.to_json() if self.challenge else None,
+            "pending": self.pending.to_json() if self.pending else None,
             "operations": list(self.operations),
         }
 
 
 class DuplicateOrderNumber(Exception):
     """The merchant already registered this orderNumber (RBS errorCode 1)."""
+
+
+class UnknownBankOrder(LookupError):
+    """No order with this mdOrder."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What ``BankOrderBook.transition`` did: ``changed`` is False when the table, ``sources`` or the guard refused."""
+
+    order: BankOrder
+    previous: OrderStatus
+    changed: bool
+
+
+@dataclass
+class BankSettings:
+    """Bank-wide behaviour that tests may change (``PUT /_control/vpos/bank``); ``clear`` restores it."""
+
+    pending_seconds: float = DEFAULT_PENDING_SECONDS
+    """How long a pending test card keeps its order in orderStatus 7 (virtual seconds)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pendingSeconds": self.pending_seconds}
 
 
 class BankOrderBook:
@@ -123,6 +212,13 @@ class BankOrderBook:
         self._lock = threading.RLock()
         self._orders: dict[str, BankOrder] = {}
         self._by_number: dict[tuple[str, str], str] = {}
+        self._listeners: list[Callable[[BankOrder], None]] = []
+        self.settings = BankSettings()
+
+    def listen(self, listener: Callable[[BankOrder], None]) -> None:
+        """Call ``listener`` with every order added from now on (after the lock; e.g. to schedule its expiry)."""
+        with self._lock:
+            self._listeners.append(listener)
 
     def add(self, order: BankOrder) -> None:
         with self._lock:
@@ -131,6 +227,9 @@ class BankOrderBook:
                 raise DuplicateOrderNumber(order.order_number)
             self._orders[order.md_order] = order
             self._by_number[key] = order.md_order
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(order)
 
     def get(self, md_order: str) -> BankOrder | None:
         with self._lock:
@@ -146,27 +245,58 @@ class BankOrderBook:
             return sorted(self._orders.values(), key=lambda order: order.created_at)
 
     def clear(self) -> None:
+        """Forget every order and restore the settings; listeners stay."""
         with self._lock:
             self._orders.clear()
             self._by_number.clear()
+            self.settings = BankSettings()
 
     def update(self, md_order: str, change: Callable[[BankOrder], bool]) -> tuple[BankOrder | None, bool]:
-        """Run ``change`` on the order under the lock; returns the order and whether it changed it."""
+        """Run ``change`` on the order under the lock (facts other than the status, e.g. a wrong OTP count);
+        returns the order and what ``change`` returned. Status changes go through ``transition``."""
         with self._lock:
             order = self._orders.get(md_order)
             if order is None:
                 return None, False
             return order, change(order)
 
-    def expire_if_due(self, md_order: str, now: datetime) -> bool:
-        """Decline an unpaid order whose session is over (actionCode -2007); True when this call did it."""
-
-        def expire(order: BankOrder) -> bool:
-            if order.is_final or now <= order.expires_at:
-                return False
-            order.order_status = ORDER_DECLINED
-            order.action_code = ACTION_SESSION_EXPIRED
-            order.operations.append({"operation": "declinedByTimeout", "at": int(now.timestamp() * 1000)})
-            return True
-
-        return self.update(md_order, expire)[1]
+    def transition(
+        self,
+        md_order: str,
+        to: OrderStatus,
+        *,
+        operation: str,
+        now: datetime,
+        action_code: int | None = None,
+        sources: Collection[OrderStatus] | None = None,
+        guard: Callable[[BankOrder], bool] | None = None,
+        facts: Callable[[BankOrder], None] | None = None,
+    ) -> Transition:
+        """The only writer of ``order_status``. Under the lock: the move ``current -> to`` must be in the table
+        (and ``current`` in ``sources`` when given: a narrower start, e.g. only an order in 3-D Secure takes an ACS
+        answer), and ``guard`` (when given) must accept the order. Then ``facts`` records the decision's details
+        (card, eci...), the status and ``action_code`` (None: unchanged) are written and the operation is appended
+        to the order's record. Otherwise nothing changes. Raises UnknownBankOrder."""
+        with self._lock:
+            order = self._orders.get(md_order)
+            if order is None:
+                raise UnknownBankOrder(md_order)
+            previous = order.order_status
+            allowed = can_transition(previous, to) and (sources is None or previous in sources)
+            if not allowed or (guard is not None and not guard(order)):
+                return Transition(order, previous, changed=False)
+            if facts is not None:
+                facts(order)
+            order.order_status = to
+            if action_code is not None:
+                order.action_code = action_code
+            order.operations.append(
+                {
+                    "operation": operation,
+                    "at": int(now.timestamp() * 1000),
+                    "from": int(previous),
+                    "orderStatus": int(to),
+                    "actionCode": order.action_code,
+                }
+            )
+            return Transition(order, previous, changed=True)

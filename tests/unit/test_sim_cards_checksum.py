@@ -61,7 +61,7 @@ def test_every_table_card_passes_luhn() -> None:
         ("4000000000000002", 12, 2030, (6, 100)),
         ("4242424242424241", 12, 2030, (6, 111)),
         ("42424242", 12, 2030, (6, 111)),
-        ("4111111111111111", 12, 2030, (6, 100)),
+        ("4012888888881881", 12, 2030, (6, 100)),
         ("4242424242424242", 5, 2025, (6, 101)),
         ("4242424242424242", 6, 2025, (2, 0)),
     ],
@@ -71,8 +71,9 @@ def test_decide(pan: str, month: int, year: int, expected: tuple[int, int]) -> N
     assert (decision.order_status, decision.action_code) == expected
 
 
-def test_three_ds_flag_exists_for_future_cards() -> None:
-    assert all(card.three_ds is False for card in TEST_CARDS)
+def test_three_ds_flag_marks_the_cards_authenticated_with_3ds2() -> None:
+    flagged = {card.flow.value for card in TEST_CARDS if card.three_ds}
+    assert flagged == {"frictionless", "challenge", "attempted"}
 
 
 @pytest.mark.parametrize(
