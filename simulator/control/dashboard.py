@@ -56,6 +56,7 @@ _STATUS_TONES = {0: "open", 1: "ok", 2: "ok", 3: "muted", 4: "muted", 5: "wait",
 _ECWID_TONES = {"PAID": "ok", "AWAITING_PAYMENT": "wait", "CANCELLED": "bad", "INCOMPLETE": "open"}
 BANK_METHODS = ("register.do", "getOrderStatusExtended.do", "getOrderStatus.do", ANY_METHOD)
 _WORD = re.compile(r"[A-Za-z0-9_.-]+")
+_MAX_JOBS_SHOWN = 10
 _LINK_FIELDS = ("orderNumber", "description", "jsonParams", "returnUrl", "failUrl")
 
 
@@ -208,7 +209,8 @@ def _clock_view(state: SimulatorState, now: datetime) -> dict[str, Any]:
         "offset": offset,
         "offset_text": f"+{offset:g} s" + (f" ({_duration(offset)})" if offset >= 60 else ""),
         "mode": state.scheduler.mode,
-        "jobs": jobs,
+        "jobs": jobs[:_MAX_JOBS_SHOWN],
+        "more_jobs": max(0, len(jobs) - _MAX_JOBS_SHOWN),
     }
 
 
@@ -298,7 +300,11 @@ def bank_order(md_order: str) -> str:
         page="order",
         view=_bank_view(order, link, now),
         faults=_faults_view(state, order.md_order, order.order_number),
-        jobs=[job for job in _clock_view(state, now)["jobs"] if md_order in job["tags"].values()],
+        jobs=[
+            {"id": job.seq, "name": job.name, "due": when(job.due, now)}
+            for job in state.scheduler.pending()
+            if md_order in job.tags.values()
+        ],
         journal=_journal(state, keys),
         journal_url=_journal_url(keys),
         **_common(state, now),

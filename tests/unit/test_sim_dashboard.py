@@ -6,7 +6,9 @@ world."""
 from __future__ import annotations
 
 import html
+import json
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import flask
@@ -14,7 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from simulator import EcwidStore, SimulatorConfig, VposMerchant, create_app, get_state
-from simulator.control.dashboard import link_orders, status_name
+from simulator.control.dashboard import link_orders, status_name, when
 
 CREDS = {"userName": "shop_amd", "password": "pw-amd-secret"}
 TOKEN = "secret_token_1003"
@@ -233,6 +235,29 @@ def test_clock_shows_mode_offset_and_pending_jobs(app: flask.Flask, client: Flas
     assert 'data-url="/_control/clock/advance"' in clock.group(0)
 
 
+def test_a_long_queue_of_jobs_is_cut_short(app: flask.Flask, client: FlaskClient) -> None:
+    client.put("/_control/clock", json={"mode": "manual"})
+    for number in range(12):
+        get_state(app).scheduler.after(60 + number, f"job {number}", lambda: None)
+    clock = re.search(r'id="clock".*?</section>', page(client), re.S)
+    assert clock
+    assert "job 9" in clock.group(0)
+    assert "job 10" not in clock.group(0)
+    assert "and 2 more" in clock.group(0)
+
+
+def test_times_read_relative_to_the_virtual_clock() -> None:
+    now = datetime(2025, 6, 30, 14, 20, 5, tzinfo=UTC)
+    assert when(now + timedelta(seconds=1180), now) == {
+        "text": "14:39:45",
+        "iso": "2025-06-30T14:39:45+00:00",
+        "relative": "in 19m 40s",
+    }
+    assert when(now - timedelta(seconds=185), now)["relative"] == "3m 05s ago"
+    assert when(now - timedelta(days=1), now)["text"] == "2025-06-29 14:20:05"
+    assert when(now, now)["relative"] == "now"
+
+
 def test_faults_are_listed_with_a_delete_button_and_the_form(client: FlaskClient) -> None:
     added = client.post(
         "/_control/vpos/faults", json={"method": "getOrderStatusExtended.do", "fault": "http_503", "times": 2}
@@ -282,15 +307,17 @@ def test_every_button_calls_the_control_api_without_get(client: FlaskClient) -> 
 
 def test_reading_the_dashboard_changes_nothing(app: flask.Flask, client: FlaskClient) -> None:
     md_order = register(client, "E-1")
-    client.post("/_control/clock/advance", json={"seconds": 1300})  # past the 1200 s session
-    before = len(client.get("/_control/journal").get_json()["entries"])
+    state = get_state(app)
+    state.clock.advance(1300)  # the clock alone, past the 1200 s session: no scheduled work runs
+    order = state.bank.get(md_order)
+    assert order is not None
+    before = (json.dumps(order.to_json()), len(client.get("/_control/journal").get_json()["entries"]))
     text = page(client)
     page(client, f"/_control/dashboard/orders/{md_order}")
     assert "session over" in row(text, md_order)
-    order = get_state(app).bank.get(md_order)
-    assert order is not None
-    assert order.order_status == 0
-    assert len(client.get("/_control/journal").get_json()["entries"]) == before
+    assert 'data-action="pay"' in row(text, md_order)  # paying now declines with -2007: worth trying
+    after = (json.dumps(order.to_json()), len(client.get("/_control/journal").get_json()["entries"]))
+    assert after == before
 
 
 def test_home_page_links_the_dashboard(client: FlaskClient) -> None:
