@@ -9,11 +9,13 @@ URL (or to ``/payment/merchants/sim/pay``) pays through ``vpos.payment`` and red
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from simulator.config import KNOWN_CURRENCIES
 from simulator.errors import NotFound
-from simulator.state import current_state
+from simulator.state import EXTENSION_KEY, current_state
+from simulator.vpos import lifecycle
 from simulator.vpos.cards import ACTION_SESSION_EXPIRED, TEST_CARDS, action_description
 from simulator.vpos.orders import BankOrder
 from simulator.vpos.payment import CardInput, CardInputError, cancel_payment, expire_if_due, submit_payment
@@ -22,6 +24,13 @@ from simulator.vpos.texts import TEXTS
 from simulator.web import client_ip, note
 
 bp = Blueprint("vpos_page", __name__, url_prefix="/payment/merchants/sim")
+
+
+@bp.record_once
+def _install_bank_timers(setup: BlueprintSetupState) -> None:
+    """The bank sessions these pages serve end by themselves on the virtual clock (``lifecycle.install``)."""
+    lifecycle.install(setup.app.extensions[EXTENSION_KEY])
+
 
 PageResponse = WerkzeugResponse | tuple[str, int] | str
 
