@@ -268,8 +268,14 @@ def paid_after_confirmation(world: dict[str, Any], control: SimulatorControl) ->
         if e["service"] == "ecwid" and e["method"] == "PUT" and e["params"].get("paymentStatus") == "PAID"
     ]
     assert len(paid_puts) == 1, f"expected exactly one PAID update, saw {len(paid_puts)}"
+    md_order = paid_puts[0]["params"].get("externalTransactionId")
+    # Only this order's checks: the gateway's poller asks about other scenarios' open orders meanwhile.
     status_checks = [
-        e for e in entries if e["operation"] == "getOrderStatusExtended.do" and e["seq"] < paid_puts[0]["seq"]
+        e
+        for e in entries
+        if e["operation"] == "getOrderStatusExtended.do"
+        and e["seq"] < paid_puts[0]["seq"]
+        and e["params"].get("orderId") == md_order
     ]
     assert status_checks, "the gateway set PAID without asking the bank"
     assert "orderStatus 2" in status_checks[-1]["summary"], (
