@@ -159,9 +159,18 @@ _EXAMPLE_RE = re.compile(r"\[(.+)\]$")
 
 
 def example_of(scenario_id: str) -> str | None:
-    """The example row of a Scenario Outline from its id's parametrization (``test_x[4242-en]`` -> ``4242-en``)."""
+    """The example row of a Scenario Outline from its id's parametrization (``test_x[4242-en]`` -> ``4242-en``).
+
+    pytest writes non-ASCII parameters escaped (``\\u0561``); they are shown as the text they stand for.
+    """
     match = _EXAMPLE_RE.search(scenario_id)
-    return match.group(1) if match else None
+    if not match:
+        return None
+    example = match.group(1)
+    try:
+        return example.encode("ascii").decode("unicode_escape")
+    except (UnicodeEncodeError, UnicodeDecodeError):  # not pytest's escaping: shown as it is
+        return example
 
 
 def _evidence_view(record: Evidence) -> dict[str, Any]:

@@ -264,6 +264,15 @@ def test_example_of_reads_the_outline_row_from_the_id() -> None:
     assert example_of("") is None
 
 
+def test_example_of_undoes_pytests_escaping_of_non_ascii_parameters() -> None:
+    # pytest writes "hy-\u0561\u0576" into node ids for "hy-ան"; people must read the real text.
+    assert example_of("f.py::test_x[4000-hy-\\u0561\\u0576\\u0562\\u0561\\u057e]") == "4000-hy-անբավ"
+    assert example_of("f.py::test_x[4000-ru-\\u0438\\u0441\\u0442\\u0451\\u043a]") == "4000-ru-истёк"
+    assert example_of("f.py::test_x[C:\\\\path]") == "C:\\path"  # an escaped backslash
+    assert example_of("f.py::test_x[already ան]") == "already ան"  # not escaped: left as it is
+    assert example_of("f.py::test_x[bad \\x]") == "bad \\x"  # not a valid escape: left as it is
+
+
 def test_html_shows_each_outline_row_with_its_example_and_only_its_own_pages_in_order() -> None:
     html = render_html(outline_report())
 
