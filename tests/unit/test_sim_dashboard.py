@@ -306,9 +306,10 @@ def test_every_button_calls_the_control_api_without_get(client: FlaskClient) -> 
 
 
 def test_reading_the_dashboard_changes_nothing(app: flask.Flask, client: FlaskClient) -> None:
+    client.put("/_control/clock", json={"mode": "manual"})
     md_order = register(client, "E-1")
     state = get_state(app)
-    state.clock.advance(1300)  # the clock alone, past the 1200 s session: no scheduled work runs
+    state.clock.advance(1300)  # the clock alone, past the 1200 s session: the expiry job has not run yet
     order = state.bank.get(md_order)
     assert order is not None
     before = (json.dumps(order.to_json()), len(client.get("/_control/journal").get_json()["entries"]))
