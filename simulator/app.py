@@ -23,6 +23,7 @@ from simulator.errors import ControlError, EcwidApiError, RbsError
 from simulator.state import EXTENSION_KEY, SimulatorState, current_state
 from simulator.vpos.api import bp as vpos_api_bp
 from simulator.vpos.hosted_page import bp as vpos_page_bp
+from simulator.vpos.threeds import bp as vpos_acs_bp
 from simulator.web import request_params
 
 _SERVICES = (("/payment/", "vpos"), ("/api/v3/", "ecwid"), ("/store/", "store"), ("/_control/", "control"))
@@ -40,6 +41,7 @@ def create_app(config: SimulatorConfig, *, http_transport: httpx.BaseTransport |
     app.json.sort_keys = False  # type: ignore[attr-defined]
     for blueprint in (vpos_api_bp, vpos_page_bp, ecwid_api_bp, storefront_bp, control_bp, vpos_faults_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(vpos_acs_bp)  # the issuer's 3-D Secure ACS page under /payment/acs/ (simulator/README.md)
     app.register_blueprint(dashboard_bp)  # HTML pages under /_control/dashboard (simulator/README.md)
     app.add_url_rule("/", "home", _home)
     app.after_request(_journal_request)

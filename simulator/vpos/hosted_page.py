@@ -1,7 +1,9 @@
 """The bank's hosted card page (the ``formUrl``): ``/payment/merchants/sim/payment_{lang}.html?mdOrder=...``.
 
 GET shows the order and the card form (desktop or mobile layout per the order's ``pageView``); POST to the same
-URL (or to ``/payment/merchants/sim/pay``) pays through ``vpos.payment`` and redirects 302 to the merchant;
+URL (or to ``/payment/merchants/sim/pay``) pays through ``vpos.payment`` and redirects 302 to the merchant, or
+to the issuer's ACS page (``vpos.threeds``) for a 3-D Secure challenge; while the order is at the ACS (orderStatus
+5) both GET and POST send the browser back there, and a pending order (7) shows "still processing".
 ``/payment/merchants/sim/cancel?mdOrder=...`` returns without paying. HTML ids: ``pan``, ``expiry``,
 ``cardholder``, ``cvc``, ``pay``, ``cancel``; ``data-testid`` ``order-number``, ``amount``, ``message``.
 """
@@ -18,8 +20,9 @@ from simulator.state import EXTENSION_KEY, current_state
 from simulator.vpos import lifecycle
 from simulator.vpos.cards import ACTION_SESSION_EXPIRED, TEST_CARDS, action_description
 from simulator.vpos.orders import BankOrder
-from simulator.vpos.payment import CardInput, CardInputError, cancel_payment, expire_if_due, submit_payment
+from simulator.vpos.payment import CardInput, CardInputError, cancel_payment, expire_if_due, next_url, submit_payment
 from simulator.vpos.register import LANGUAGES
+from simulator.vpos.states import OrderStatus
 from simulator.vpos.texts import TEXTS
 from simulator.web import client_ip, note
 
@@ -94,10 +97,18 @@ def payment_page(lang: str) -> PageResponse:
     found = _order_or_404(lang, md_order)
     if not isinstance(found, BankOrder):
         return found
-    if found.is_final:
-        key = "session_expired" if found.action_code == ACTION_SESSION_EXPIRED else "already_processed"
-        return _message(lang, key, 200, found, cancel_payment(current_state(), md_order))
+    if found.order_status is OrderStatus.ACS_AUTH:  # back from the ACS page: 3-D Secure is still waiting
+        return redirect(next_url(current_state(), found), code=302)
+    if not found.accepts_card:
+        return _message(lang, _decided_key(found), 200, found, cancel_payment(current_state(), md_order))
     return _form(lang, found)
+
+
+def _decided_key(order: BankOrder) -> str:
+    """The message of an order that takes no card any more: expired, pending at the issuer, or decided."""
+    if order.action_code == ACTION_SESSION_EXPIRED:
+        return "session_expired"
+    return "payment_pending" if order.order_status is OrderStatus.PENDING else "already_processed"
 
 
 @bp.route("/pay", methods=["POST"])
@@ -126,9 +137,9 @@ def _pay(lang: str, md_order: str) -> PageResponse:
         return _message(lang, "not_found", 404)
     if result.already_processed:
         note("pay", f"mdOrder={md_order} -> already processed")
-        expired = result.order.action_code == ACTION_SESSION_EXPIRED
-        key = "session_expired" if expired else "already_processed"
-        return _message(lang, key, 409, result.order, result.redirect_url)
+        if result.order.order_status is OrderStatus.ACS_AUTH:
+            return redirect(result.redirect_url, code=302)  # the ACS page is still waiting for an answer
+        return _message(lang, _decided_key(result.order), 409, result.order, result.redirect_url)
     callback = result.callback.outcome if result.callback else "none"
     note(
         "pay",

@@ -40,7 +40,7 @@ __all__ = [
 
 _EXPIRY = re.compile(r"^\s*(\d{2})\s*/\s*(\d{2}|\d{4})\s*$")
 _CVC = re.compile(r"^\d{3,4}$")
-ACS_PATH = "/payment/merchants/sim/acs/challenge"
+ACS_PATH = "/payment/acs/challenge"
 
 
 class CardInputError(ValueError):

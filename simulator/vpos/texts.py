@@ -1,4 +1,6 @@
-"""Texts of the bank's hosted card page in Armenian, Russian and English (selected by the formUrl language)."""
+"""Texts of the bank's pages in Armenian, Russian and English: the hosted card page (``TEXTS``, selected by the
+formUrl language) and the issuer's 3-D Secure ACS page (``ACS_TEXTS``, in the order's language, with the scheme's
+programme name from ``ACS_BRANDS``)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "test_cards_hint": "TEST environment only. Use any future expiry date (for example 12/30) and any 3-digit CVC.",
         "test_card_result": "Result",
         "test_card_use": "Use",
+        "payment_pending": "The bank is still processing this payment.",
         "three_ds": "3-D Secure",
     },
     "ru": {
@@ -57,6 +60,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "test_card_result": "Результат",
         "test_card_use": "Выбрать",
+        "payment_pending": "Банк ещё обрабатывает этот платёж.",
         "three_ds": "3-D Secure",
     },
     "hy": {
@@ -84,6 +88,66 @@ TEXTS: dict[str, dict[str, str]] = {
         "test_cards_hint": "Միայն ԹԵՍՏԱՅԻՆ միջավայրում։ Ցանկացած ապագա ժամկետ (օրինակ՝ 12/30) և ցանկացած եռանիշ CVC։",
         "test_card_result": "Արդյունք",
         "test_card_use": "Ընտրել",
+        "payment_pending": "Բանկը դեռ մշակում է այս վճարումը։",
         "three_ds": "3-D Secure",
     },
 }
+
+ACS_TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Purchase authentication",
+        "issuer": "Simulated issuer bank",
+        "intro": "Enter the one-time code sent to your phone to confirm this payment.",
+        "merchant": "Merchant",
+        "order": "Order",
+        "amount": "Amount",
+        "card": "Card",
+        "otp": "One-time code",
+        "pass": "Confirm",
+        "fail": "Fail authentication",
+        "cancel": "Cancel",
+        "wrong_otp": "Wrong code. Attempts left: {left}.",
+        "bad_answer": "Choose Confirm, Fail authentication or Cancel.",
+        "test_hint": "TEST environment: the code 123456 passes, any other code is wrong.",
+    },
+    "ru": {
+        "title": "Подтверждение покупки",
+        "issuer": "Симулятор банка-эмитента",
+        "intro": "Введите одноразовый код, отправленный на ваш телефон, чтобы подтвердить платёж.",
+        "merchant": "Магазин",
+        "order": "Заказ",
+        "amount": "Сумма",
+        "card": "Карта",
+        "otp": "Одноразовый код",
+        "pass": "Подтвердить",
+        "fail": "Отказать в аутентификации",
+        "cancel": "Отмена",
+        "wrong_otp": "Неверный код. Осталось попыток: {left}.",
+        "bad_answer": "Выберите «Подтвердить», «Отказать в аутентификации» или «Отмена».",
+        "test_hint": "ТЕСТОВАЯ среда: код 123456 проходит, любой другой код неверен.",
+    },
+    "hy": {
+        "title": "Գնման հաստատում",
+        "issuer": "Թողարկող բանկի սիմուլյատոր",
+        "intro": "Մուտքագրեք ձեր հեռախոսին ուղարկված մեկանգամյա կոդը՝ վճարումը հաստատելու համար։",
+        "merchant": "Խանութ",
+        "order": "Պատվեր",
+        "amount": "Գումար",
+        "card": "Քարտ",
+        "otp": "Մեկանգամյա կոդ",
+        "pass": "Հաստատել",
+        "fail": "Մերժել նույնականացումը",
+        "cancel": "Չեղարկել",
+        "wrong_otp": "Սխալ կոդ։ Մնացած փորձեր՝ {left}։",
+        "bad_answer": "Ընտրեք «Հաստատել», «Մերժել նույնականացումը» կամ «Չեղարկել»։",
+        "test_hint": "ԹԵՍՏԱՅԻՆ միջավայր. 123456 կոդն անցնում է, ցանկացած այլ կոդ սխալ է։",
+    },
+}
+
+ACS_BRANDS: dict[str, str] = {
+    "VISA": "Visa Secure",
+    "MASTERCARD": "Mastercard Identity Check",
+    "ARCA": "ArCa 3-D Secure",
+    "MIR": "Mir Accept",
+}
+"""The scheme's 3-D Secure programme shown on the ACS page (any other scheme: ``3-D Secure``)."""
