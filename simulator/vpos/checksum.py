@@ -1,7 +1,8 @@
 """Callback checksum of the RBS bank (protocols.md 2.8), written independently of any gateway.
 
 Drop ``checksum`` and ``sign_alias``; sort the remaining parameters by name; concatenate ``name;value;``;
-HMAC-SHA256 with the shared key; upper-case hex (as the bank sends it).
+HMAC-SHA256 with the shared key; upper-case hex (as the bank sends it). ``wrong_checksum`` forges a well-formed but
+wrong one, for callbacks sent with a bad checksum on purpose.
 """
 
 from __future__ import annotations
@@ -28,3 +29,12 @@ def verify(params: Mapping[str, str], key: str) -> bool:
     """Constant-time, case-insensitive check of ``params["checksum"]``."""
     given = params.get("checksum", "")
     return hmac.compare_digest(given.upper().encode("ascii", "replace"), sign(params, key).encode("ascii"))
+
+
+def wrong_checksum(params: Mapping[str, str], key: str | None) -> str:
+    """A well-formed checksum (64 upper-case hex digits) that never verifies under ``key``: the HMAC of the same
+    string under another key. With no key configured it is still a checksum nobody could have computed."""
+    wrong = sign(params, f"not-{key or 'the-key'}")
+    if key is not None and wrong == sign(params, key):  # pragma: no cover - an HMAC collision
+        wrong = wrong[:-1] + ("0" if wrong[-1] != "0" else "1")
+    return wrong
