@@ -39,7 +39,9 @@ class SimulatorState:
         self.journal = Journal(self.clock)
         self.bank = BankOrderBook()
         self.ecwid = EcwidOrderBook()
-        self.callbacks = CallbackDispatcher(journal=self.journal, config=lambda: self.config, transport=http_transport)
+        self.callbacks = CallbackDispatcher(
+            journal=self.journal, config=lambda: self.config, scheduler=self.scheduler, transport=http_transport
+        )
         self.faults = FaultBook()  # injected bank API faults (/_control/vpos/faults)
         self.shapes = ShapeBook()  # bank response shapes (/_control/vpos/shapes)
 

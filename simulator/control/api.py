@@ -16,7 +16,6 @@ from simulator.control.scheduler import CLOCK_MODES
 from simulator.ecwid.orders import CUSTOM_ID_PATTERN, DuplicateOrderId, OrderItem
 from simulator.errors import BadInput, Conflict, NotFound
 from simulator.state import current_state
-from simulator.vpos.callbacks import CALLBACK_MODES
 from simulator.vpos.payment import CardInput, CardInputError, expire_if_due, submit_payment
 from simulator.web import client_ip, note
 
@@ -247,34 +246,6 @@ def pay_bank_order(md_order: str) -> tuple[Response, int]:
     }
     note("pay", f"mdOrder={md_order} -> orderStatus {order.order_status} actionCode {order.action_code}")
     return jsonify(payload), 409 if result.already_processed else 200
-
-
-@bp.route("/vpos/callbacks", methods=["GET"])
-def get_callbacks() -> Response:
-    return jsonify(current_state().callbacks.settings())
-
-
-@bp.route("/vpos/callbacks", methods=["PUT"])
-def put_callbacks() -> Response:
-    note("callbacks")
-    body = _body()
-    mode = body.get("mode")
-    if mode is not None and mode not in CALLBACK_MODES:
-        raise BadInput(f"mode must be one of {', '.join(CALLBACK_MODES)}")
-    delays: dict[str, float | None] = {}
-    for name in ("afterReturnDelaySeconds", "retryDelaySeconds"):
-        delays[name] = _number(body, name) if name in body else None
-        if (delays[name] or 0.0) > 60:
-            raise BadInput(f"{name} must be at most 60")
-    if mode is None and all(value is None for value in delays.values()):
-        raise BadInput("give at least one of mode, afterReturnDelaySeconds, retryDelaySeconds")
-    callbacks = current_state().callbacks
-    callbacks.configure(
-        mode=mode,
-        after_return_delay=delays["afterReturnDelaySeconds"],
-        retry_delay=delays["retryDelaySeconds"],
-    )
-    return jsonify(callbacks.settings())
 
 
 # -- journal and clock ------------------------------------------------------------------------------------

@@ -1,72 +1,29 @@
-"""Bank callbacks delivered in-process to a receiving WSGI app through httpx.WSGITransport."""
+"""Bank callbacks delivered in-process to a receiving WSGI app through httpx.WSGITransport: what is sent, the
+delivery modes and the retry schedule on the virtual clock (tests advance the clock, they never sleep)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import threading
-import time
-from collections.abc import Iterable
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
-import flask
 import httpx
 import pytest
 from flask.testing import FlaskClient
 
-from simulator import EcwidStore, SimulatorConfig, VposMerchant, create_app, get_state
-
-CREDS = {"userName": "shop_amd", "password": "pw-amd"}
-KEY = "callback-shared-key"
-
-
-class Receiver:
-    """A tiny WSGI merchant endpoint that records every callback and answers the scripted statuses."""
-
-    def __init__(self, statuses: Iterable[int] = ()) -> None:
-        self.calls: list[dict[str, Any]] = []
-        self._statuses = list(statuses)
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length).decode() if length else ""
-        with self._lock:
-            self.calls.append(
-                {
-                    "method": environ["REQUEST_METHOD"],
-                    "path": environ["PATH_INFO"],
-                    "query": dict(parse_qsl(environ["QUERY_STRING"])),
-                    "form": dict(parse_qsl(body)),
-                }
-            )
-            status = self._statuses.pop(0) if self._statuses else 200
-        start_response(f"{status} STATUS", [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.calls) >= count:
-                    return
-            time.sleep(0.02)
-        raise AssertionError(f"expected {count} callbacks, got {len(self.calls)}")
-
-
-def build(receiver: Receiver, *, key: str | None = KEY, method: str = "GET") -> flask.Flask:
-    config = SimulatorConfig(
-        public_url="http://sim.test",
-        payment_url="http://gw.test/pay",
-        stores=(EcwidStore(1003, "abcdefghijklmnop-secret", "secret_token_1003"),),
-        merchants=(VposMerchant("shop_amd", "pw-amd", "051"),),
-        callback_url="http://merchant.test/bank/callback?source=arca",
-        callback_key=key,
-        callback_method=method,
-    )
-    return create_app(config, http_transport=httpx.WSGITransport(app=receiver))
+from simulator import SimulatorConfig, VposMerchant, create_app, get_state
+from simulator.vpos.checksum import sign, verify, wrong_checksum
+from tests.sim_callback_fakes import (
+    KEY,
+    Receiver,
+    advance,
+    build,
+    callback_journal,
+    expected_checksum,
+    manual,
+    pay,
+    pay_control,
+    register,
+)
 
 
 @pytest.fixture
@@ -76,26 +33,7 @@ def receiver() -> Receiver:
 
 @pytest.fixture
 def client(receiver: Receiver) -> FlaskClient:
-    return build(receiver).test_client()
-
-
-def register(client: FlaskClient, **extra: str) -> str:
-    params = {**CREDS, "orderNumber": "N-1", "amount": "500000", "returnUrl": "http://gw.test/return", **extra}
-    body = client.post("/payment/rest/register.do", data=params).get_json()
-    assert body["errorCode"] == 0
-    return str(body["orderId"])
-
-
-def pay(client: FlaskClient, md_order: str, pan: str = "4242424242424242") -> Any:
-    return client.post(
-        f"/payment/merchants/sim/payment_en.html?mdOrder={md_order}",
-        data={"pan": pan, "expiry": "12/39", "cvc": "123"},
-    )
-
-
-def expected_checksum(params: dict[str, str], key: str) -> str:
-    text = "".join(f"{name};{params[name]};" for name in sorted(params) if name not in ("checksum", "sign_alias"))
-    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest().upper()
+    return manual(build(receiver).test_client())
 
 
 def test_immediate_callback_arrives_before_the_redirect_and_is_signed(client: FlaskClient, receiver: Receiver) -> None:
@@ -146,89 +84,154 @@ def test_without_a_key_callbacks_are_unsigned(receiver: Receiver) -> None:
     assert "checksum" not in receiver.calls[0]["query"]
 
 
-def test_mode_none_sends_nothing(client: FlaskClient, receiver: Receiver) -> None:
+def test_mode_none_sends_nothing_but_keeps_the_dropped_callback(client: FlaskClient, receiver: Receiver) -> None:
     assert client.put("/_control/vpos/callbacks", json={"mode": "none"}).status_code == 200
-    pay(client, register(client))
-    time.sleep(0.1)
+    md_order = register(client)
+    result = pay_control(client, md_order)
+    advance(client, 3600)
     assert receiver.calls == []
+    assert result["callback"]["outcome"] == "disabled"
+    [callback] = client.get(f"/_control/vpos/orders/{md_order}/callbacks").get_json()["callbacks"]
+    assert (callback["state"], callback["operation"], callback["attempts"]) == ("dropped", "deposited", [])
+    assert callback["id"] == result["callback"]["callbackIds"][0]
 
 
-def test_mode_after_return_sends_after_the_redirect(client: FlaskClient, receiver: Receiver) -> None:
-    client.put("/_control/vpos/callbacks", json={"mode": "after_return", "afterReturnDelaySeconds": 0.3})
-    pay(client, register(client))
+def test_mode_after_return_sends_after_its_delay_on_the_virtual_clock(client: FlaskClient, receiver: Receiver) -> None:
+    client.put("/_control/vpos/callbacks", json={"mode": "after_return", "delaySeconds": 5})
+    result = pay_control(client, register(client))
+    assert result["callback"]["outcome"] == "scheduled"
+    advance(client, 4.9)
     assert receiver.calls == []
-    receiver.wait_for(1)
-    assert receiver.calls[0]["query"]["operation"] == "deposited"
+    advance(client, 0.1)
+    assert receiver.operations() == ["deposited"]
 
 
-def test_non_200_answers_are_retried_up_to_three_times(client: FlaskClient) -> None:
+def test_after_return_defaults_to_half_a_second(client: FlaskClient, receiver: Receiver) -> None:
+    client.put("/_control/vpos/callbacks", json={"mode": "after_return"})
+    pay(client, register(client))
+    advance(client, 0.4)
+    assert receiver.calls == []
+    advance(client, 0.1)
+    assert len(receiver.calls) == 1
+
+
+def test_a_failed_immediate_callback_is_retried_every_30_virtual_seconds() -> None:
     failing = Receiver(statuses=[500, 503, 200])
-    client = build(failing).test_client()
-    result = client.post(
-        f"/_control/vpos/orders/{register(client)}/pay", json={"pan": "4242424242424242", "expiry": "12/39"}
-    ).get_json()
-    assert result["callback"] == {"outcome": "delivered", "attempts": 3, "lastStatus": 200}
-    assert len(failing.calls) == 3
-    statuses = [
-        e["status"]
-        for e in client.get("/_control/journal?service=vpos").get_json()["entries"]
-        if e["operation"] == "callback"
-    ]
-    assert statuses == [500, 503, 200]
+    client = manual(build(failing).test_client())
+    result = pay_control(client, register(client))
+    assert result["callback"] == {
+        "outcome": "scheduled",
+        "attempts": 1,
+        "lastStatus": 500,
+        "callbackIds": result["callback"]["callbackIds"],
+    }
+    assert len(failing.calls) == 1  # only the first attempt happens before the redirect
+    advance(client, 29)
+    assert len(failing.calls) == 1
+    advance(client, 1)
+    assert len(failing.calls) == 2
+    advance(client, 30)
+    assert [e["status"] for e in callback_journal(client)] == [500, 503, 200]
+    advance(client, 300)
+    assert len(failing.calls) == 3  # delivered: no more tries
+    [callback] = client.get("/_control/vpos/callbacks/sent").get_json()["callbacks"]
+    assert callback["state"] == "delivered"
+    assert [a["httpStatus"] for a in callback["attempts"]] == [500, 503, 200]
 
 
-def test_a_callback_that_always_fails_stops_after_four_attempts(client: FlaskClient) -> None:
+def test_a_callback_that_always_fails_stops_after_four_attempts() -> None:
     failing = Receiver(statuses=[500] * 10)
-    client = build(failing).test_client()
-    result = client.post(
-        f"/_control/vpos/orders/{register(client)}/pay", json={"pan": "4242424242424242", "expiry": "12/39"}
-    ).get_json()
-    assert result["callback"]["outcome"] == "failed"
+    client = manual(build(failing).test_client())
+    pay_control(client, register(client))
+    advance(client, 3600)
     assert len(failing.calls) == 4
+    [callback] = client.get("/_control/vpos/callbacks/sent").get_json()["callbacks"]
+    assert callback["state"] == "failed"
+    assert client.get("/_control/vpos/callbacks/pending").get_json()["orders"] == []
 
 
-def test_callbacks_are_journaled_without_the_checksum(client: FlaskClient, receiver: Receiver) -> None:
-    pay(client, register(client))
-    entries = client.get("/_control/journal?service=vpos").get_json()["entries"]
-    callback = next(e for e in entries if e["operation"] == "callback")
+def test_the_retry_schedule_is_configurable() -> None:
+    failing = Receiver(statuses=[500] * 10)
+    client = manual(build(failing).test_client())
+    client.put("/_control/vpos/callbacks", json={"retry": {"intervalSeconds": 10, "times": 1}})
+    pay_control(client, register(client))
+    advance(client, 9)
+    assert len(failing.calls) == 1
+    advance(client, 1)
+    assert len(failing.calls) == 2
+    advance(client, 3600)
+    assert len(failing.calls) == 2
+
+
+def test_without_retries_a_failed_immediate_callback_fails_at_once() -> None:
+    failing = Receiver(statuses=[500])
+    client = manual(build(failing).test_client())
+    client.put("/_control/vpos/callbacks", json={"retry": {"times": 0}})
+    result = pay_control(client, register(client))
+    assert (result["callback"]["outcome"], result["callback"]["attempts"]) == ("failed", 1)
+
+
+def test_callbacks_are_journaled_without_the_checksum_and_tagged_with_the_order(
+    client: FlaskClient, receiver: Receiver
+) -> None:
+    md_order = register(client)
+    pay(client, md_order)
+    [callback] = callback_journal(client)
     assert callback["direction"] == "out"
     assert callback["status"] == 200
     assert callback["params"]["checksum"] == "***"
+    assert (callback["params"]["mdOrder"], callback["params"]["orderNumber"]) == (md_order, "N-1")
     assert callback["path"] == "http://merchant.test/bank/callback?source=arca"
+    assert "attempt 1/4 -> 200" in callback["summary"]
     journal_text = client.get("/_control/journal").get_data(as_text=True)
     assert receiver.calls[0]["query"]["checksum"] not in journal_text
     assert KEY not in journal_text
 
 
-def test_expiry_noticed_by_polling_sends_declined_by_timeout(client: FlaskClient, receiver: Receiver) -> None:
-    md_order = register(client)
-    client.post("/_control/clock/advance", json={"seconds": 1300})
-    client.post("/payment/rest/getOrderStatusExtended.do", data={**CREDS, "orderId": md_order})
-    receiver.wait_for(1)
-    assert (receiver.calls[0]["query"]["operation"], receiver.calls[0]["query"]["status"]) == ("declinedByTimeout", "0")
+def test_session_expiry_sends_declined_by_timeout_when_the_clock_gets_there(
+    client: FlaskClient, receiver: Receiver
+) -> None:
+    register(client)
+    advance(client, 1199)
+    assert receiver.calls == []
+    advance(client, 2)
+    assert (receiver.params()["operation"], receiver.params()["status"]) == ("declinedByTimeout", "0")
+
+
+def test_a_background_dispatch_never_sends_before_returning(receiver: Receiver) -> None:
+    app = build(receiver)
+    client = manual(app.test_client())
+    state = get_state(app)
+    order = state.bank.get(register(client))
+    assert order is not None
+    result = state.callbacks.dispatch(order, "deposited", 1, state.clock.now(), background=True)
+    assert (result.outcome, receiver.calls) == ("scheduled", [])
+    advance(client, 0)
+    assert receiver.operations() == ["deposited"]
 
 
 def test_no_callback_url_means_no_callback(receiver: Receiver) -> None:
     app = build(receiver)
     get_state(app).reconfigure(callback_url=None)
     client = app.test_client()
-    result = client.post(
-        f"/_control/vpos/orders/{register(client)}/pay", json={"pan": "4242424242424242", "expiry": "12/39"}
-    ).get_json()
+    result = pay_control(client, register(client))
     assert result["callback"]["outcome"] == "no_url"
     assert receiver.calls == []
 
 
-def test_reset_drops_pending_background_callbacks(client: FlaskClient, receiver: Receiver) -> None:
-    client.put("/_control/vpos/callbacks", json={"mode": "after_return", "afterReturnDelaySeconds": 0.3})
+def test_reset_drops_scheduled_callbacks_and_restores_the_defaults(client: FlaskClient, receiver: Receiver) -> None:
+    client.put("/_control/vpos/callbacks", json={"mode": "after_return", "delaySeconds": 10})
     pay(client, register(client))
     client.post("/_control/reset")
-    time.sleep(0.6)
+    manual(client)
+    advance(client, 60)
     assert receiver.calls == []
     assert client.get("/_control/vpos/callbacks").get_json()["mode"] == "immediate"
+    assert client.get("/_control/vpos/callbacks/pending").get_json()["orders"] == []
+    assert client.get("/_control/vpos/callbacks/sent").get_json()["callbacks"] == []
 
 
-def test_unreachable_callback_url_does_not_break_the_payment(receiver: Receiver) -> None:
+def test_unreachable_callback_url_does_not_break_the_payment() -> None:
     def broken(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
@@ -240,10 +243,31 @@ def test_unreachable_callback_url_does_not_break_the_payment(receiver: Receiver)
         callback_url="http://merchant.test/cb",
     )
     app = create_app(config, http_transport=httpx.MockTransport(broken))
-    client = app.test_client()
-    get_state(app).callbacks.configure(retry_delay=0.0)
+    client = manual(app.test_client())
     md_order = register(client)
     assert urlsplit(pay(client, md_order).headers["Location"]).path == "/return"
+    advance(client, 90)
     entries = [e for e in get_state(app).journal.entries() if e.operation == "callback"]
     assert len(entries) == 4
     assert all(e.status is None and "ConnectError" in e.summary for e in entries)
+
+
+def test_a_wrong_checksum_is_well_formed_and_never_verifies() -> None:
+    params = {"mdOrder": "m", "orderNumber": "1", "operation": "deposited", "status": "1", "amount": "100"}
+    wrong = wrong_checksum(params, KEY)
+    assert len(wrong) == 64 and wrong == wrong.upper()
+    assert not verify({**params, "checksum": wrong}, KEY)
+    assert verify({**params, "checksum": sign(params, KEY)}, KEY)
+    assert len(wrong_checksum(params, None)) == 64
+
+
+def test_a_failed_scheduled_attempt_is_retried_on_the_same_schedule() -> None:
+    failing = Receiver(statuses=[503])
+    client = manual(build(failing).test_client())
+    client.put("/_control/vpos/callbacks", json={"mode": "after_return", "delaySeconds": 10})
+    pay(client, register(client))
+    advance(client, 10)
+    advance(client, 29)
+    assert len(failing.calls) == 1
+    advance(client, 1)
+    assert [e["status"] for e in callback_journal(client)] == [503, 200]
