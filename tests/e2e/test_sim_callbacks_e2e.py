@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -41,15 +40,6 @@ class Merchant:
             self.methods.append(environ["REQUEST_METHOD"])
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"OK"]
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.calls) >= count:
-                    return
-            time.sleep(0.02)
-        raise AssertionError(f"expected {count} callbacks, got {len(self.calls)}")
 
 
 def checksum_ok(params: dict[str, str], key: str) -> bool:
@@ -134,17 +124,50 @@ def test_post_callbacks_after_return_over_sockets(simulator: tuple[Any, str], me
     receiver, _ = merchant
     get_state(app).reconfigure(callback_method="POST")
     with httpx.Client(timeout=10) as http:
-        http.put(f"{base}/_control/vpos/callbacks", json={"mode": "after_return", "afterReturnDelaySeconds": 0.2})
+        http.put(f"{base}/_control/clock", json={"mode": "manual"}).raise_for_status()
+        http.put(f"{base}/_control/vpos/callbacks", json={"mode": "after_return", "delaySeconds": 2})
         registered = register(http, base, "E2E-2")
         result = http.post(
             f"{base}/_control/vpos/orders/{registered['orderId']}/pay",
             json={"pan": "4000000000009995", "expiry": "12/39"},
         ).json()
         assert result["callback"]["outcome"] == "scheduled"
-        receiver.wait_for(1)
-        assert receiver.methods == ["POST"]
+        assert receiver.calls == []
+        http.post(f"{base}/_control/clock/advance", json={"seconds": 2}).raise_for_status()
+        assert receiver.methods == ["POST"]  # advance returns after the due work ran
         assert checksum_ok(receiver.calls[0], KEY)
         assert (receiver.calls[0]["operation"], receiver.calls[0]["status"]) == ("deposited", "0")
+
+
+def test_held_callbacks_released_in_reverse_order_then_replayed_over_sockets(
+    simulator: tuple[Any, str], merchant: tuple[Merchant, str]
+) -> None:
+    _, base = simulator
+    receiver, _ = merchant
+    with httpx.Client(base_url=base, timeout=10) as http:
+        md_order = register(http, base, "E2E-3")["orderId"]
+        http.put(f"/_control/vpos/orders/{md_order}/callbacks", json={"mode": "hold"}).raise_for_status()
+        paid = http.post(f"/_control/vpos/orders/{md_order}/pay", json={"pan": "4242424242424242", "expiry": "12/39"})
+        deposited = paid.json()["callback"]["callbackIds"][0]
+        injected = http.post(
+            f"/_control/vpos/orders/{md_order}/callbacks", json={"operation": "declinedByTimeout", "status": 0}
+        ).json()
+        declined = injected["callbacks"][0]["id"]
+        pending = http.get("/_control/vpos/callbacks/pending", params={"mdOrder": md_order}).json()["orders"]
+        assert [c["id"] for c in pending[0]["callbacks"]] == [deposited, declined]
+        assert receiver.calls == []
+        released = http.post(
+            f"/_control/vpos/orders/{md_order}/callbacks/release", json={"ids": [declined, deposited]}
+        ).json()
+        assert [c["state"] for c in released["callbacks"]] == ["delivered", "delivered"]
+        assert [call["operation"] for call in receiver.calls] == ["declinedByTimeout", "deposited"]
+        assert all(checksum_ok(call, KEY) for call in receiver.calls)
+        replay = http.post(f"/_control/vpos/callbacks/{deposited}/replay").json()
+        assert replay["replayOf"] == deposited
+        assert receiver.calls[2] == receiver.calls[1]  # the very same parameters, checksum included
+        journal = http.get("/_control/journal", params={"service": "vpos"}).json()["entries"]
+        attempts = [e for e in journal if e["operation"] == "callback" and e["params"].get("mdOrder") == md_order]
+        assert [e["status"] for e in attempts] == [200, 200, 200]
 
 
 def test_storefront_payment_form_posts_to_the_configured_payment_url(simulator: tuple[Any, str]) -> None:
