@@ -26,7 +26,7 @@ from simulator.vpos.callbacks import (
     rules_json,
 )
 from simulator.vpos.orders import BankOrder
-from simulator.web import note
+from simulator.web import note, note_orders
 
 bp = Blueprint("control_callbacks", __name__, url_prefix="/_control")
 
@@ -174,6 +174,12 @@ def _order_rules_json(state: SimulatorState, md_order: str) -> dict[str, Any]:
     }
 
 
+def _known(callback_id: int) -> None:
+    """404 for an unknown callback; otherwise the request's journal entry belongs to the callback's order."""
+    callback = current_state().callbacks.get(callback_id)
+    note_orders(mdOrder=callback["mdOrder"], orderNumber=callback["orderNumber"])
+
+
 def _filters() -> dict[str, str | None]:
     return {"md_order": request.args.get("mdOrder"), "order_number": request.args.get("orderNumber")}
 
@@ -287,12 +293,14 @@ def get_callback(callback_id: int) -> Response:
 @bp.route("/vpos/callbacks/<int:callback_id>/deliver", methods=["POST"])
 def deliver(callback_id: int) -> Response:
     note("callback deliver", f"#{callback_id}")
+    _known(callback_id)
     return jsonify(current_state().callbacks.deliver(callback_id))
 
 
 @bp.route("/vpos/callbacks/<int:callback_id>/drop", methods=["POST"])
 def drop(callback_id: int) -> Response:
     note("callback drop", f"#{callback_id}")
+    _known(callback_id)
     return jsonify(current_state().callbacks.drop(callback_id))
 
 
@@ -300,31 +308,30 @@ def drop(callback_id: int) -> Response:
 def duplicate(callback_id: int) -> tuple[Response, int]:
     """``{"times"?: 1..20}`` identical pending copies right after the callback."""
     note("callback duplicate", f"#{callback_id}")
-    callbacks = current_state().callbacks
-    callbacks.get(callback_id)  # 404 before the body is judged
+    _known(callback_id)  # 404 before the body is judged
     body = _body(optional=True)
     unknown = sorted(set(body) - {"times"})
     if unknown:
         raise BadInput(f"unknown field(s): {', '.join(unknown)}; accepted: times")
     times = _integer("times", body.get("times", 1), 1, MAX_TIMES)
-    return jsonify({"callbacks": callbacks.duplicate(callback_id, times)}), 201
+    return jsonify({"callbacks": current_state().callbacks.duplicate(callback_id, times)}), 201
 
 
 @bp.route("/vpos/callbacks/<int:callback_id>/move", methods=["POST"])
 def move(callback_id: int) -> Response:
     """``{"position": n}``: the callback's new 0-based place in its order's pending queue."""
     note("callback move", f"#{callback_id}")
-    callbacks = current_state().callbacks
-    callbacks.get(callback_id)  # 404 before the body is judged
+    _known(callback_id)  # 404 before the body is judged
     body = _body()
     if "position" not in body:
         raise BadInput("position is required")
     position = _integer("position", body["position"], 0, 10**6)
-    return jsonify(callbacks.move(callback_id, position))
+    return jsonify(current_state().callbacks.move(callback_id, position))
 
 
 @bp.route("/vpos/callbacks/<int:callback_id>/replay", methods=["POST"])
 def replay(callback_id: int) -> tuple[Response, int]:
     """Send a known callback's exact parameters again, once, now (a new callback with ``replayOf``)."""
     note("callback replay", f"#{callback_id}")
+    _known(callback_id)
     return jsonify(current_state().callbacks.replay(callback_id)), 201

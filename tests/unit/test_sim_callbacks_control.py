@@ -640,3 +640,17 @@ def test_reset_forgets_rules_pending_and_sent_callbacks_and_never_reuses_ids(cli
     assert client.get(f"/_control/vpos/orders/{md_order}/callbacks").get_json()["rules"] == {}
     new_id = pay_control(client, md_order)["callback"]["callbackIds"][0]
     assert new_id > callback_id
+
+
+def test_an_orders_journal_shows_its_callbacks_and_the_control_actions_on_them(client: FlaskClient) -> None:
+    md_order, callback_id = held_order(client, "N-1")
+    other, other_id = held_order(client, "N-2")
+    client.post(f"/_control/vpos/callbacks/{callback_id}/duplicate")
+    client.post(f"/_control/vpos/callbacks/{callback_id}/deliver")
+    client.post(f"/_control/vpos/callbacks/{other_id}/drop")
+    entries = client.get("/_control/journal", query_string={"order": "N-1"}).get_json()["entries"]
+    operations = [e["operation"] for e in entries]
+    for expected in ("callback held", "callback duplicate", "callback deliver", "callback"):
+        assert expected in operations
+    assert "callback drop" not in operations
+    assert all(md_order in e["orders"] and other not in e["orders"] for e in entries)
