@@ -29,10 +29,11 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, render_template
 
-from simulator.control.journal import Journal
+from simulator.control.journal import Journal, redact
 from simulator.ecwid.orders import EcwidOrder
 from simulator.errors import NotFound
 from simulator.state import SimulatorState, current_state
+from simulator.vpos.callbacks import CALLBACK_MODES, PENDING_STATES, rules_json
 from simulator.vpos.cards import TEST_CARDS, action_description
 from simulator.vpos.faults import ANY_METHOD, FAULT_KINDS, MALFORMED_VARIANTS
 from simulator.vpos.hosted_page import format_minor
@@ -57,6 +58,7 @@ _ECWID_TONES = {"PAID": "ok", "AWAITING_PAYMENT": "wait", "CANCELLED": "bad", "I
 BANK_METHODS = ("register.do", "getOrderStatusExtended.do", "getOrderStatus.do", ANY_METHOD)
 _WORD = re.compile(r"[A-Za-z0-9_.-]+")
 _MAX_JOBS_SHOWN = 10
+_MAX_CALLBACKS_SHOWN = 10
 _LINK_FIELDS = ("orderNumber", "description", "jsonParams", "returnUrl", "failUrl")
 
 
@@ -225,8 +227,60 @@ def _faults_view(state: SimulatorState, md_order: str | None = None, order_numbe
     ]
 
 
-def _callbacks_view(state: SimulatorState) -> dict[str, Any]:
-    return {"settings": state.callbacks.settings()}
+def _from_iso(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _callback_view(callback: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A callback of the dispatcher, with its checksum masked as the journal masks it."""
+    due = _from_iso(callback.get("due"))
+    attempts = list(callback.get("attempts") or [])
+    flags = []
+    if callback.get("badChecksum"):
+        flags.append("bad checksum")
+    if callback.get("includeAmount") is False:
+        flags.append("no amount")
+    if callback.get("duplicateOf") is not None:
+        flags.append(f"copy of #{callback['duplicateOf']}")
+    if callback.get("replayOf") is not None:
+        flags.append(f"replay of #{callback['replayOf']}")
+    return {
+        **callback,
+        "params": redact(callback.get("params") or {}),
+        "due_at": when(due, now) if due else None,
+        "last": attempts[-1] if attempts else None,
+        "flags": flags,
+    }
+
+
+def _callbacks_view(state: SimulatorState, now: datetime, md_order: str | None = None) -> dict[str, Any]:
+    """Defaults, pending callbacks per order (queue order) and the others, newest first."""
+    dispatcher = state.callbacks
+    pending = [
+        {**group, "callbacks": [_callback_view(callback, now) for callback in group["callbacks"]]}
+        for group in dispatcher.pending(md_order=md_order)
+    ]
+    done = [
+        _callback_view(callback, now)
+        for callback in reversed(dispatcher.callbacks(md_order=md_order))
+        if callback["state"] not in PENDING_STATES
+    ]
+    view: dict[str, Any] = {
+        "settings": dispatcher.settings(),
+        "modes": CALLBACK_MODES,
+        "pending": pending,
+        "done": done[:_MAX_CALLBACKS_SHOWN],
+        "more_done": max(0, len(done) - _MAX_CALLBACKS_SHOWN),
+    }
+    if md_order is not None:
+        view["rules"] = rules_json(dispatcher.rules(md_order))
+        view["effective"] = dispatcher.effective(md_order).to_json()
+    return view
 
 
 def _journal(state: SimulatorState, keys: Iterable[str]) -> list[dict[str, Any]]:
@@ -281,7 +335,7 @@ def dashboard() -> str:
         fault_kinds=FAULT_KINDS,
         malformed_variants=MALFORMED_VARIANTS,
         bank_methods=BANK_METHODS,
-        callbacks=_callbacks_view(state),
+        callbacks=_callbacks_view(state, now),
         **_common(state, now),
     )
 
@@ -305,6 +359,7 @@ def bank_order(md_order: str) -> str:
             for job in state.scheduler.pending()
             if md_order in job.tags.values()
         ],
+        callbacks=_callbacks_view(state, now, md_order),
         journal=_journal(state, keys),
         journal_url=_journal_url(keys),
         **_common(state, now),

@@ -1,6 +1,7 @@
 """The simulator's dashboard in Debian's chromium over a real socket: a developer sees a bank order next to its
 Ecwid order, pays it with the Pay button, advances the virtual clock, injects a bank fault through the form and
-deletes it, and reads the order's journal; every button updates the page in place.
+deletes it, reads the order's journal, and holds, duplicates, reorders, delivers, drops and replays its callbacks;
+every button updates the page in place.
 
 Screenshots go to ``tmp_path``, and also to ``$VPOSLAB_E2E_SCREENSHOTS`` when it is set (to look at them)."""
 
@@ -70,6 +71,7 @@ def page(browser: Browser) -> Iterator[Page]:
 
 def shot(page: Page, tmp_path: Path, name: str) -> Path:
     path = tmp_path / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # the header is sticky: a full-page shot shows it where it stands
     page.screenshot(path=str(path), full_page=True)
     keep = os.environ.get("VPOSLAB_E2E_SCREENSHOTS")
     if keep:
@@ -166,3 +168,45 @@ def test_developer_pays_advances_the_clock_and_injects_a_fault(simulator: str, p
         page.locator("#actions-live button.danger").first.click()
         expect(page.locator("#actions-live")).to_contain_text("None. Add one")
         assert http.get("/_control/vpos/faults").json()["faults"] == []
+
+
+def test_developer_holds_duplicates_reorders_delivers_drops_and_replays_callbacks(
+    simulator: str, page: Page, tmp_path: Path
+) -> None:
+    with httpx.Client(base_url=simulator, timeout=10) as http:
+        assert http.put("/_control/clock", json={"mode": "manual"}).status_code == 200
+        order = ecwid_order(http)
+        md_order = register(http, "GW5C1D8E2FH3", 1500000, f"Order {order['id']}", f"{simulator}/_control/health")
+
+        page.goto(f"{simulator}/_control/dashboard/orders/{md_order}")
+        callbacks = page.locator("#callbacks-live")
+        callbacks.get_by_role("button", name="Hold its callbacks").click()
+        expect(callbacks).to_contain_text("mode=hold")
+        page.locator("#actions-live button[data-action=pay]").click()
+        expect(page.locator("h1")).to_contain_text("2 deposited")
+        pending = page.get_by_test_id("pending-callbacks")
+        expect(pending.locator("tr[data-callback]")).to_have_count(1)
+        first = pending.locator("tr[data-callback]").first.get_attribute("data-callback")
+
+        pending.get_by_role("button", name="Duplicate").click()
+        expect(pending.locator("tr[data-callback]")).to_have_count(2)
+        pending.locator(f'tr[data-callback="{first}"]').get_by_role("button", name="↓").click()
+        expect(pending.locator("tr[data-callback]").last).to_have_attribute("data-callback", str(first))
+        queue = http.get("/_control/vpos/callbacks/pending").json()["orders"][0]["callbacks"]
+        assert [str(callback["id"]) for callback in queue][-1] == first
+        shot(page, tmp_path, "dashboard-callbacks")
+
+        pending.locator("tr[data-callback]").first.get_by_role("button", name="Deliver").click()
+        expect(pending.locator("tr[data-callback]")).to_have_count(1)
+        pending.get_by_role("button", name="Drop").click()
+        expect(callbacks).to_contain_text("None.")
+        sent = page.get_by_test_id("sent-callbacks")
+        expect(sent.locator("tr[data-callback]")).to_have_count(2)  # one delivered, one dropped
+        expect(sent).to_contain_text("delivered")
+        expect(sent).to_contain_text("dropped")
+
+        sent.locator("tr[data-callback]", has_text="delivered").get_by_role("button", name="Replay").click()
+        expect(sent).to_contain_text("replay of #")
+        states = sorted(c["state"] for c in http.get(f"/_control/vpos/orders/{md_order}/callbacks").json()["callbacks"])
+        assert states == ["delivered", "delivered", "dropped"]
+        expect(page.locator("#journal-live")).to_contain_text("callback dropped")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import flask
+import httpx
 import pytest
 from flask.testing import FlaskClient
 
@@ -278,6 +279,71 @@ def test_callback_settings_are_shown(client: FlaskClient) -> None:
     callbacks = re.search(r'id="callbacks".*?</section>', page(client), re.S)
     assert callbacks
     assert "immediate" in callbacks.group(0)
+    assert 'data-testid="callback-mode-hold"' in callbacks.group(0)
+    assert "No callback" not in callbacks.group(0)
+
+
+def callback_client(answer: int = 200) -> FlaskClient:
+    """A simulator whose callbacks reach an in-process merchant that answers ``answer``."""
+    config = SimulatorConfig(
+        public_url="http://sim.test",
+        payment_url="http://gw.test/pay",
+        stores=(EcwidStore(1003, "abcdefghijklmnop-secret", TOKEN),),
+        merchants=(VposMerchant("shop_amd", "pw-amd-secret", "051"),),
+        callback_url="http://merchant.test/callback",
+        callback_key="do-not-show-this-key",
+    )
+    merchant = httpx.MockTransport(lambda request: httpx.Response(answer))
+    client = create_app(config, http_transport=merchant).test_client()
+    client.put("/_control/clock", json={"mode": "manual"})
+    return client
+
+
+def section(text: str, name: str) -> str:
+    match = re.search(rf'<section id="{name}".*?</section>', text, re.S)
+    assert match, f"no section {name}"
+    return match.group(0)
+
+
+def test_pending_callbacks_can_be_delivered_duplicated_moved_and_dropped() -> None:
+    client = callback_client()
+    client.put("/_control/vpos/callbacks", json={"mode": "hold"})
+    md_order = register(client, "CB-1")
+    pay(client, md_order)
+    held = client.get("/_control/vpos/callbacks/pending").get_json()["orders"][0]["callbacks"][0]
+    copy = client.post(f"/_control/vpos/callbacks/{held['id']}/duplicate").get_json()["callbacks"][0]
+    text = section(page(client), "callbacks")
+    for action in ("deliver", "duplicate", "drop"):
+        assert f'data-url="/_control/vpos/callbacks/{held["id"]}/{action}"' in text
+    assert f'data-url="/_control/vpos/callbacks/{held["id"]}/move"' in text  # down
+    assert f'data-url="/_control/vpos/callbacks/{copy["id"]}/move"' in text  # up
+    assert f'data-url="/_control/vpos/orders/{md_order}/callbacks/release"' in text
+    assert "deposited" in text
+    assert "checksum=***" in text
+    assert "held" in text
+    assert held["params"]["checksum"] not in text
+    assert "copy of #" in text
+
+
+def test_sent_callbacks_can_be_replayed_and_per_order_rules_are_shown() -> None:
+    client = callback_client()
+    md_order = register(client, "CB-2")
+    pay(client, md_order)
+    sent = client.get("/_control/vpos/callbacks/sent").get_json()["callbacks"]
+    assert [callback["state"] for callback in sent] == ["delivered"]
+    for text in (page(client), page(client, f"/_control/dashboard/orders/{md_order}")):
+        callbacks = section(text, "callbacks")
+        assert f'data-url="/_control/vpos/callbacks/{sent[0]["id"]}/replay"' in callbacks
+        assert "delivered" in callbacks
+        assert "HTTP 200" in callbacks
+        assert sent[0]["params"]["checksum"] not in text
+    detail = section(page(client, f"/_control/dashboard/orders/{md_order}"), "callbacks")
+    assert f'data-url="/_control/vpos/orders/{md_order}/callbacks"' in detail
+    assert "the defaults" in detail
+    client.put(f"/_control/vpos/orders/{md_order}/callbacks", json={"mode": "hold"})
+    detail = section(page(client, f"/_control/dashboard/orders/{md_order}"), "callbacks")
+    assert "mode=hold" in detail
+    assert 'data-method="DELETE"' in detail
 
 
 # -- actions are never GETs; reading changes nothing ----------------------------------------------------------
