@@ -187,7 +187,8 @@ def resolve_pending(state: SimulatorState, md_order: str) -> Decision | None:
     def facts(target: BankOrder) -> None:
         if target.card is not None:
             target.card.approval_code = approval_code() if paid else ""
-            target.card.eci = plan.eci
+            if paid and plan.eci is not None:
+                target.card.eci = plan.eci
         target.auth_at = state.clock.now()
 
     return decide(
