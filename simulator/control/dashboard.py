@@ -33,11 +33,15 @@ from simulator.control.journal import Journal, redact
 from simulator.ecwid.orders import EcwidOrder
 from simulator.errors import NotFound
 from simulator.state import SimulatorState, current_state
+from simulator.vpos.api import form_url
 from simulator.vpos.callbacks import CALLBACK_MODES, PENDING_STATES, rules_json
-from simulator.vpos.cards import TEST_CARDS, action_description
+from simulator.vpos.cards import ACTION_DESCRIPTIONS, TEST_CARDS, action_description
 from simulator.vpos.faults import ANY_METHOD, FAULT_KINDS, MALFORMED_VARIANTS
 from simulator.vpos.hosted_page import format_minor
 from simulator.vpos.orders import ORDER_REGISTERED, BankOrder
+from simulator.vpos.outcomes import SOURCES as OUTCOME_SOURCES
+from simulator.vpos.payment import next_url
+from simulator.vpos.states import OrderStatus
 
 bp = Blueprint("dashboard", __name__, url_prefix="/_control/dashboard")
 
@@ -58,6 +62,7 @@ _ECWID_TONES = {"PAID": "ok", "AWAITING_PAYMENT": "wait", "CANCELLED": "bad", "I
 BANK_METHODS = ("register.do", "getOrderStatusExtended.do", "getOrderStatus.do", ANY_METHOD)
 _WORD = re.compile(r"[A-Za-z0-9_.-]+")
 _MAX_JOBS_SHOWN = 10
+_NOT_DECLINES = (0, -100)  # approved, no payment yet: not codes to decline with
 _MAX_CALLBACKS_SHOWN = 10
 _LINK_FIELDS = ("orderNumber", "description", "jsonParams", "returnUrl", "failUrl")
 
@@ -165,6 +170,19 @@ def _operation_view(operation: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
+def _fields_text(fields: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
+    """``{"due": <ms>, "eci": None, ...}`` as readable pairs: times as times, None as "none"."""
+    pairs = []
+    for name, value in fields.items():
+        moment = _from_ms(value) if name in ("due", "at") else None
+        if moment is not None:
+            text = when(moment, now)
+            pairs.append((name, f"{text['text']} ({text['relative']})"))
+        else:
+            pairs.append((name, "none" if value is None else str(value)))
+    return pairs
+
+
 def _bank_view(order: BankOrder, link: OrderLink, now: datetime) -> dict[str, Any]:
     registered = int(order.order_status) == ORDER_REGISTERED
     session_over = registered and now > order.expires_at
@@ -172,7 +190,9 @@ def _bank_view(order: BankOrder, link: OrderLink, now: datetime) -> dict[str, An
     return {
         "order": order,
         "json": json_view,
-        "extras": {name: json_view[name] for name in ("challenge", "pending") if json_view.get(name)},
+        "extras": {
+            name: _fields_text(json_view[name], now) for name in ("challenge", "pending") if json_view.get(name)
+        },
         "operations": [_operation_view(dict(op), now) for op in list(order.operations)],
         "amount": format_minor(order.amount, order.currency),
         "status": f"{int(order.order_status)} {status_name(order.order_status)}",
@@ -181,6 +201,7 @@ def _bank_view(order: BankOrder, link: OrderLink, now: datetime) -> dict[str, An
         "created": when(order.created_at, now),
         "expires": when(order.expires_at, now),
         "registered": registered,
+        "waiting": int(order.order_status) in (OrderStatus.ACS_AUTH, OrderStatus.PENDING),
         "open": registered and not session_over,
         "session_over": session_over,
         "ecwid": _ecwid_view(link.ecwid, now) if link.ecwid else None,
@@ -299,11 +320,31 @@ def _journal_url(keys: Iterable[str]) -> str:
     return "/_control/journal?" + urlencode([("order", key) for key in dict.fromkeys(keys)])
 
 
+def _cards() -> list[dict[str, str]]:
+    """The test cards for the Pay buttons' select: grouped number, what it does, where it comes from."""
+    cards = []
+    for card in TEST_CARDS:
+        grouped = " ".join(card.pan[i : i + 4] for i in range(0, len(card.pan), 4))
+        source = "" if card.source == "simulator" else f" ({card.source})"
+        cards.append({"pan": card.pan, "text": f"{grouped} · {card.label}{source}"})
+    cards.append({"pan": "4111111111111112", "text": "4111 1111 1111 1112 · Luhn-invalid: wrong card number"})
+    return cards
+
+
+def _customer_page(state: SimulatorState, order: BankOrder) -> dict[str, str] | None:
+    """The bank page a customer would be on now: the card page, or the ACS page during 3-D Secure."""
+    if int(order.order_status) == ORDER_REGISTERED:
+        return {"name": "card page", "url": form_url(state.config.public_url, order)}
+    if int(order.order_status) == OrderStatus.ACS_AUTH:
+        return {"name": "3-D Secure (ACS) page", "url": next_url(state, order)}
+    return None
+
+
 def _common(state: SimulatorState, now: datetime) -> dict[str, Any]:
     year = now.year % 100 + 5
     return {
         "clock": _clock_view(state, now),
-        "cards": TEST_CARDS,
+        "cards": _cards(),
         "expiry": f"12/{year:02d}",
         "config": state.config,
     }
@@ -359,6 +400,11 @@ def bank_order(md_order: str) -> str:
             for job in state.scheduler.pending()
             if md_order in job.tags.values()
         ],
+        outcomes=[name for name, sources in OUTCOME_SOURCES.items() if order.order_status in sources],
+        decline_codes=[
+            (code, action_description(code, "en")) for code in sorted(ACTION_DESCRIPTIONS) if code not in _NOT_DECLINES
+        ],
+        customer_page=_customer_page(state, order),
         callbacks=_callbacks_view(state, now, md_order),
         journal=_journal(state, keys),
         journal_url=_journal_url(keys),

@@ -8,6 +8,7 @@ Screenshots go to ``tmp_path``, and also to ``$VPOSLAB_E2E_SCREENSHOTS`` when it
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -210,3 +211,40 @@ def test_developer_holds_duplicates_reorders_delivers_drops_and_replays_callback
         states = sorted(c["state"] for c in http.get(f"/_control/vpos/orders/{md_order}/callbacks").json()["callbacks"])
         assert states == ["delivered", "delivered", "dropped"]
         expect(page.locator("#journal-live")).to_contain_text("callback dropped")
+
+
+def test_developer_decides_orders_without_a_card(simulator: str, page: Page, tmp_path: Path) -> None:
+    with httpx.Client(base_url=simulator, timeout=10) as http:
+        assert http.put("/_control/clock", json={"mode": "manual"}).status_code == 200
+        callback = f"{simulator}/_control/health"
+        declined = register(http, "GW9D2E7F1GH4", 500000, "Order DECLINE", callback)
+        waiting = register(http, "GW4H6J8K2LM5", 700000, "Order PENDING", callback)
+
+        # Decline with a chosen actionCode.
+        page.goto(f"{simulator}/_control/dashboard/orders/{declined}")
+        page.locator("#decline-form select[name=actionCode]").select_option("116")
+        page.locator("#decline-form button[type=submit]").click()
+        expect(page.locator("h1")).to_contain_text("6 declined")
+        expect(page.locator("#actions-live")).to_contain_text("None: orderStatus 6 declined")
+        assert http.get(f"/_control/vpos/orders/{declined}").json()["actionCode"] == 116
+
+        # Hold in 3-D Secure, then leave it pending for 30 s, resolving to declined.
+        page.goto(f"{simulator}/_control/dashboard/orders/{waiting}")
+        page.get_by_test_id("outcome-hold3ds").click()
+        expect(page.locator("h1")).to_contain_text("5 3-D Secure in progress")
+        expect(page.get_by_test_id("customer-page")).to_have_attribute("href", re.compile(r"/payment/acs/"))
+        page.locator("#pending-form input[name=resolveAfterSeconds]").fill("30")
+        page.locator("#pending-form select[name=resolveTo]").select_option("declined")
+        page.locator("#pending-form button[type=submit]").click()
+        expect(page.locator("h1")).to_contain_text("7 pending")
+        shot(page, tmp_path, "dashboard-pending")
+
+        # The pending order resolves when the clock gets there.
+        page.goto(f"{simulator}/_control/dashboard")
+        row = page.locator(f'tr[data-md-order="{waiting}"]')
+        expect(row).to_contain_text("7 pending")
+        expect(row.get_by_role("link", name="Decide…")).to_be_visible()
+        page.locator("#advance-form input[name=seconds]").fill("30")
+        page.locator("#advance-form button[type=submit]").click()
+        expect(row.get_by_test_id("order-status")).to_contain_text("6 declined")
+        assert http.get(f"/_control/vpos/orders/{waiting}").json()["orderStatus"] == 6

@@ -221,6 +221,51 @@ def test_data_is_escaped_everywhere(client: FlaskClient) -> None:
     assert "&lt;script&gt;" in pages[2]
 
 
+# -- outcomes without a card ----------------------------------------------------------------------------------
+
+
+def outcome(client: FlaskClient, md_order: str, **body: Any) -> dict[str, Any]:
+    response = client.post(f"/_control/vpos/orders/{md_order}/outcome", json=body)
+    assert response.status_code == 200, response.get_json()
+    result: dict[str, Any] = response.get_json()
+    return result
+
+
+def test_an_open_order_offers_every_outcome_and_its_card_page(client: FlaskClient) -> None:
+    md_order = register(client, "O-1")
+    text = section(page(client, f"/_control/dashboard/orders/{md_order}"), "actions")
+    url = f"/_control/vpos/orders/{md_order}/outcome"
+    assert text.count(f'data-url="{url}"') == 5  # pay, hold3ds, expire buttons; decline and pending forms
+    for name in ("pay", "hold3ds", "expire"):
+        assert f"""data-json='{{"outcome": "{name}"}}'""" in text
+    for name in ("decline", "pending"):
+        assert f'name="outcome" value="{name}"' in text
+    assert 'value="116"' in text
+    assert f'href="http://sim.test/payment/merchants/sim/payment_en.html?mdOrder={md_order}"' in text
+
+
+def test_an_order_in_3ds_can_be_decided_from_its_page(client: FlaskClient) -> None:
+    md_order = register(client, "O-2")
+    outcome(client, md_order, outcome="hold3ds")
+    assert "5 3-D Secure in progress" in row(page(client), md_order)
+    assert f'href="/_control/dashboard/orders/{md_order}#actions"' in row(page(client), md_order)
+    text = section(page(client, f"/_control/dashboard/orders/{md_order}"), "actions")
+    assert 'data-testid="outcome-pay"' in text
+    assert 'data-testid="outcome-hold3ds"' not in text
+    assert 'id="pending-form"' in text
+    assert "3-D Secure (ACS) page" in text
+    assert 'data-action="pay"' not in text  # no card payment any more
+
+
+def test_a_decided_order_offers_no_outcome(client: FlaskClient) -> None:
+    md_order = register(client, "O-3")
+    outcome(client, md_order, outcome="decline", actionCode=116)
+    text = section(page(client, f"/_control/dashboard/orders/{md_order}"), "actions")
+    assert 'data-testid="outcomes"' not in text
+    assert "None: orderStatus 6 declined" in text
+    assert "customer-page" not in text
+
+
 # -- clock, faults, callbacks ---------------------------------------------------------------------------------
 
 
