@@ -341,7 +341,7 @@ def _customer_page(state: SimulatorState, order: BankOrder) -> dict[str, str] | 
 
 
 def _common(state: SimulatorState, now: datetime) -> dict[str, Any]:
-    year = now.year % 100 + 5
+    year = (now.year + 5) % 100
     return {
         "clock": _clock_view(state, now),
         "cards": _cards(),
