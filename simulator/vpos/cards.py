@@ -350,7 +350,36 @@ ACTION_DESCRIPTIONS: dict[int, dict[str, str]] = {
         "ru": "Превышено время обработки: эмитент не ответил",
         "hy": "Մշակման ժամանակը սպառվել է. թողարկողը չի պատասխանել",
     },
+    104: {"en": "Restricted card", "ru": "Карта с ограничениями", "hy": "Սահմանափակված քարտ"},
+    123: {
+        "en": "Number of transactions exceeded",
+        "ru": "Превышено количество операций",
+        "hy": "Գործարքների քանակը գերազանցված է",
+    },
+    209: {"en": "Card restricted", "ru": "Ограничения по карте", "hy": "Քարտի սահմանափակումներ"},
+    910: {"en": "Issuer unavailable", "ru": "Эмитент недоступен", "hy": "Թողարկողը հասանելի չէ"},
+    1001: {
+        "en": "Card data input timeout",
+        "ru": "Истекло время ввода данных карты",
+        "hy": "Քարտի տվյալների մուտքագրման ժամանակը սպառվել է",
+    },
+    -2005: {
+        "en": "3-D Secure signature error",
+        "ru": "Ошибка подписи 3-D Secure",
+        "hy": "3-D Secure ստորագրության սխալ",
+    },
+    -2016: {
+        "en": "3-D Secure status unknown",
+        "ru": "Статус 3-D Secure неизвестен",
+        "hy": "3-D Secure կարգավիճակն անհայտ է",
+    },
+    151018: {
+        "en": "Processing timeout",
+        "ru": "Превышено время обработки",
+        "hy": "Մշակման ժամանակը սպառվել է",
+    },
 }
+"""Descriptions in the status call's ``language`` (protocols.md 2.6); an unknown code has none (empty)."""
 
 
 def action_description(action_code: int, language: str) -> str:

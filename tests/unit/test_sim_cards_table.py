@@ -11,6 +11,7 @@ from simulator.vpos.cards import (
     TEST_CARDS,
     Flow,
     SimCard,
+    action_description,
     card_for,
     decide,
     eci_for,
@@ -155,3 +156,17 @@ def test_the_readme_table_is_generated_from_the_card_table() -> None:
     assert len(table.splitlines()) == len(TEST_CARDS) + 2
     assert "| `4000000000003220` | VISA | 3DS challenge: success | challenge | 5, then 2 | 0 | 05 |" in table
     assert table in README.read_text(encoding="utf-8"), "simulator/README.md: paste cards.markdown_table()"
+
+
+DOCUMENTED_ACTION_CODES = (0, -100, 100, 101, 104, 111, 116, 120, 121, 123, 208, 209, 907, 910, 999, 1001)
+DOCUMENTED_3DS_AND_TIMEOUT_CODES = (-2005, -2006, -2007, -2011, -2016, -1, 151018, 151019)
+
+
+@pytest.mark.parametrize("action_code", DOCUMENTED_ACTION_CODES + DOCUMENTED_3DS_AND_TIMEOUT_CODES)
+def test_every_documented_action_code_is_described_in_three_languages(action_code: int) -> None:
+    texts = {lang: action_description(action_code, lang) for lang in ("hy", "ru", "en")}
+    assert all(texts.values()) and len(set(texts.values())) == 3, texts
+
+
+def test_every_card_outcome_is_described() -> None:
+    assert all(action_description(card.action_code, "hy") for card in TEST_CARDS)
