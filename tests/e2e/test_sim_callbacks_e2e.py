@@ -23,11 +23,13 @@ CREDS = {"userName": "shop_amd", "password": "pw-amd"}
 
 
 class Merchant:
-    """Records callbacks (GET query or POST form) and verifies their checksum like a gateway would."""
+    """Records callbacks (GET query or POST form) and verifies their checksum like a gateway would; answers the
+    statuses in ``statuses`` first, then 200."""
 
     def __init__(self) -> None:
         self.calls: list[dict[str, str]] = []
         self.methods: list[str] = []
+        self.statuses: list[int] = []
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -38,7 +40,8 @@ class Merchant:
         with self.lock:
             self.calls.append(params)
             self.methods.append(environ["REQUEST_METHOD"])
-        start_response("200 OK", [("Content-Type", "text/plain")])
+            status = self.statuses.pop(0) if self.statuses else 200
+        start_response(f"{status} STATUS", [("Content-Type", "text/plain")])
         return [b"OK"]
 
 
@@ -168,6 +171,26 @@ def test_held_callbacks_released_in_reverse_order_then_replayed_over_sockets(
         journal = http.get("/_control/journal", params={"service": "vpos"}).json()["entries"]
         attempts = [e for e in journal if e["operation"] == "callback" and e["params"].get("mdOrder") == md_order]
         assert [e["status"] for e in attempts] == [200, 200, 200]
+
+
+def test_a_refused_callback_is_retried_when_the_clock_is_advanced_over_http(
+    simulator: tuple[Any, str], merchant: tuple[Merchant, str]
+) -> None:
+    _, base = simulator
+    receiver, _ = merchant
+    receiver.statuses = [503, 500]
+    with httpx.Client(base_url=base, timeout=10) as http:
+        http.put("/_control/clock", json={"mode": "manual"}).raise_for_status()
+        md_order = register(http, base, "E2E-4")["orderId"]
+        paid = http.post(f"/_control/vpos/orders/{md_order}/pay", json={"pan": "4242424242424242", "expiry": "12/39"})
+        assert paid.json()["callback"]["outcome"] == "scheduled"
+        [pending] = http.get("/_control/vpos/callbacks/pending").json()["orders"]
+        assert [c["nextAttempt"] for c in pending["callbacks"]] == [2]
+        http.post("/_control/clock/advance", json={"seconds": 60}).raise_for_status()
+        [sent] = http.get("/_control/vpos/callbacks/sent", params={"mdOrder": md_order}).json()["callbacks"]
+        assert [a["httpStatus"] for a in sent["attempts"]] == [503, 500, 200]
+        assert sent["state"] == "delivered"
+        assert len(receiver.calls) == 3 and all(checksum_ok(call, KEY) for call in receiver.calls)
 
 
 def test_storefront_payment_form_posts_to_the_configured_payment_url(simulator: tuple[Any, str]) -> None:
