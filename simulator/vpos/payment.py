@@ -24,7 +24,7 @@ from simulator.vpos.cards import ORDER_DECLINED, CardDecision, Flow, decide, pay
 from simulator.vpos.lifecycle import approval_code, expire, expire_if_due
 from simulator.vpos.lifecycle import decide as decide_order
 from simulator.vpos.orders import BankOrder, CardAuth, Challenge, PendingPlan
-from simulator.vpos.states import OrderStatus
+from simulator.vpos.states import AWAITING_CUSTOMER, OrderStatus
 
 __all__ = [
     "CardInput",
@@ -149,7 +149,7 @@ def submit_payment(
     pan, month, year = check_card(card, require_cvc=require_cvc)
 
     now = state.clock.now()
-    if order.session_over(now) and order.accepts_card:
+    if order.session_over(now) and order.order_status in AWAITING_CUSTOMER:  # the first to notice the end
         decision = expire(state, md_order)
         if decision.changed:
             state.bank.update(md_order, lambda target: _note_attempt(target, ip, now))

@@ -11,6 +11,7 @@ import flask
 import pytest
 from flask.testing import FlaskClient
 
+from simulator import get_state
 from tests.sim_bank_fakes import (
     PUBLIC,
     Merchant,
@@ -309,3 +310,33 @@ def test_the_acs_journal_entries_belong_to_the_order(client: FlaskClient) -> Non
     entries = client.get(f"/_control/journal?service=vpos&order={registered['orderId']}").get_json()["entries"]
     operations = [entry["operation"] for entry in entries]
     assert "3ds page" in operations and "3ds answer" in operations
+
+
+def test_a_card_page_submit_is_the_first_to_notice_an_acs_session_is_over(
+    app: flask.Flask, client: FlaskClient, merchant: Merchant
+) -> None:
+    state = get_state(app)
+    registered, _ = to_acs(client, sessionTimeoutSecs="60")
+    for job in state.scheduler.pending(md_order=registered["orderId"]):
+        state.scheduler.cancel(job.seq)
+    advance(client, 61)
+    returned_to(submit(client, registered, "4242424242424242"), "/fail", registered["orderId"])
+    assert (status(client, registered["orderId"])["actionCode"], merchant.seen()) == (
+        -2007,
+        [("declinedByTimeout", "0")],
+    )
+
+
+def test_an_acs_answer_is_the_first_to_notice_the_session_is_over(
+    app: flask.Flask, client: FlaskClient, merchant: Merchant
+) -> None:
+    state = get_state(app)
+    registered, acs = to_acs(client, sessionTimeoutSecs="60")
+    for job in state.scheduler.pending(md_order=registered["orderId"]):
+        state.scheduler.cancel(job.seq)
+    advance(client, 61)
+    returned_to(answer(client, acs, "pass", "123456"), "/fail", registered["orderId"])
+    assert (status(client, registered["orderId"])["actionCode"], merchant.seen()) == (
+        -2007,
+        [("declinedByTimeout", "0")],
+    )

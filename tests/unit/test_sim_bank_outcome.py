@@ -10,6 +10,7 @@ import flask
 import pytest
 from flask.testing import FlaskClient
 
+from simulator import get_state
 from simulator.vpos.cards import TEST_CARDS
 from tests.sim_bank_fakes import (
     PUBLIC,
@@ -205,8 +206,6 @@ def test_a_transition_the_state_machine_refuses_is_409(
 
 
 def test_an_order_whose_session_is_over_is_expired_first(client: FlaskClient, app: flask.Flask) -> None:
-    from simulator import get_state
-
     state = get_state(app)
     md_order = register(client, sessionTimeoutSecs="60")["orderId"]
     for job in state.scheduler.pending(md_order=md_order):
