@@ -130,11 +130,6 @@ class BankOrder:
         return self.order_status is OrderStatus.REGISTERED
 
     @property
-    def is_final(self) -> bool:
-        """Decided or in progress: no card is accepted any more (kept for callers of the one-phase era)."""
-        return not self.accepts_card
-
-    @property
     def payment_state(self) -> str:
         return self.order_status.payment_state
 
