@@ -99,11 +99,12 @@ def run_lab(workdir: Path | None) -> None:
         click.echo(f"  bank (RBS)      {lab.bank_url}")
         click.echo(f"  Ecwid API       {lab.ecwid_api_url}")
         click.echo(f"  request journal {lab.simulator_url}/_control/journal")
+        click.echo(f"  dashboard       {lab.simulator_url}/_control/dashboard")
         click.echo(f"  database        {workdir / 'gateway.sqlite3'}")
         click.echo("  test cards      4242424242424242 success, 4000000000009995 insufficient funds,")
-        click.echo(
-            "                  4000000000000069 expired card, 4000000000000002 declined (see simulator/README.md)"
-        )
+        click.echo("                  4000000000003220 3-D Secure challenge (code 123456), 4000000000007015 pending")
+        click.echo(f"                  all {lab.simulator_url}/_control/vpos/cards (and on the card page, and in")
+        click.echo("                  simulator/README.md)")
         try:
             while True:
                 time.sleep(3600)

@@ -25,7 +25,7 @@ Direction = Literal["in", "out"]
 SERVICES = ("vpos", "ecwid", "store", "control")
 REDACTED = "***"
 _SECRET_KEYS = frozenset(
-    {"password", "token", "checksum", "sign_alias", "enc_data", "data", "cvc", "cvv", "client_secret"}
+    {"password", "token", "checksum", "sign_alias", "enc_data", "data", "cvc", "cvv", "otp", "client_secret"}
 )
 _MAX_ENTRIES = 20_000
 # Parameter and answer fields that name an order, on either side (RBS, Ecwid, control API).

@@ -151,3 +151,9 @@ def test_reset_forgets_links_and_runs(client: FlaskClient) -> None:
     client.post("/_control/reset")
     assert client.get("/_control/runs").get_json()["runs"] == []
     assert journal(client, "?order=V1") == []
+
+
+def test_the_acs_one_time_code_is_never_journaled_in_clear() -> None:
+    from simulator.control.journal import REDACTED, redact
+
+    assert redact({"otp": "123456", "mdOrder": "md-1"}) == {"otp": REDACTED, "mdOrder": "md-1"}
