@@ -6,95 +6,28 @@ Screenshots go to ``tmp_path``, and also to ``$VPOSLAB_E2E_SCREENSHOTS`` when it
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 
 from lab import Lab
 from simulator.ecwid.texts import TEXTS as STORE
 from simulator.vpos.cards import TEST_CARDS
 from simulator.vpos.texts import TEXTS as BANK
+from tests.browser_support import OpenPage, assert_no_horizontal_scroll, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM = os.environ.get("VPOSLAB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-]
 PHONE = "iPhone 13"
-OpenPage = Callable[[str], Page]
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     with Lab(tmp_path_factory.mktemp("store-browser")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no chromium at {CHROMIUM} (bash scripts/setup.sh installs it)")
-    with sync_playwright() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    yield launched
-    launched.close()
-
-
-@pytest.fixture
-def open_page(browser: Browser, playwright: Playwright) -> Iterator[OpenPage]:
-    """A page on a fresh context: "desktop" (1280x720) or a Playwright device name (emulated on chromium)."""
-    contexts = []
-
-    def open_for(device: str) -> Page:
-        options: dict[str, Any] = {"viewport": {"width": 1280, "height": 720}}
-        if device != "desktop":
-            options = dict(playwright.devices[device])
-            options.pop("default_browser_type", None)  # webkit for iPhones: we emulate on chromium
-        context = browser.new_context(**options)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_for
-    for context in contexts:
-        context.close()
-
-
-def shot(page: Page, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    keep = os.environ.get("VPOSLAB_E2E_SCREENSHOTS")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(keep) / path.name)
-    return path
-
-
-def assert_no_horizontal_scroll(page: Page) -> None:
-    overflow = page.evaluate(
-        "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
-        " - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
 
 
 def below(message: Locator, field: Locator) -> None:

@@ -1,0 +1,66 @@
+"""How the project's browser tests drive Debian's chromium (docs/tooling.md), in one place: the executable, the
+launch arguments that keep it quiet on a closed network, contexts per device, screenshots a person can look at,
+and the no-sideways-scrolling check. ``tests/e2e/conftest.py`` turns these into fixtures."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+
+CHROMIUM = os.environ.get("VPOSLAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+]
+DESKTOP_VIEWPORT = {"width": 1280, "height": 720}
+OpenPage = Callable[[str], Page]
+"""``open_page("desktop")`` or ``open_page("iPhone 13")`` (the ``open_page`` fixture)."""
+
+
+def launch(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def new_context(
+    browser: Browser, playwright: Playwright, device: str = "desktop", *, viewport: dict[str, int] | None = None
+) -> BrowserContext:
+    """A fresh context: "desktop" (``viewport``, 1280x720 by default) or a Playwright device name, emulated on
+    chromium (the device's ``default_browser_type``, webkit for iPhones, is dropped)."""
+    options: dict[str, Any] = {"viewport": viewport or DESKTOP_VIEWPORT}
+    if device != "desktop":
+        options = dict(playwright.devices[device])
+        options.pop("default_browser_type", None)
+    context = browser.new_context(**options)
+    context.set_default_timeout(15_000)
+    return context
+
+
+def shot(page: Page, folder: Path, name: str) -> Path:
+    """A full-page screenshot in ``folder``, copied to ``$VPOSLAB_E2E_SCREENSHOTS`` when set (to look at it)."""
+    path = folder / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # sticky headers: a full-page shot shows them where they stand
+    page.screenshot(path=str(path), full_page=True)
+    keep = os.environ.get("VPOSLAB_E2E_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(keep) / path.name)
+    return path
+
+
+def assert_no_horizontal_scroll(page: Page) -> None:
+    overflow = page.evaluate(
+        "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        " - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
