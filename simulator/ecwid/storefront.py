@@ -368,4 +368,8 @@ def customer_return(store_id: int, order_id: str) -> Response:
         return _render("store/thank_you.html", lang, store_id, **context)
     if status == "CANCELLED":
         return _render("store/payment_error.html", lang, store_id, **context)
-    return _render("store/checkout.html", lang, store_id, error_msg=request.args.get("errorMsg"), **context)
+    # As Ecwid's checkout does: one click on "pay again" posts a fresh payment request straight to the app.
+    payment = state.payment_request(store_id, order)
+    return _render(
+        "store/checkout.html", lang, store_id, error_msg=request.args.get("errorMsg"), payment=payment, **context
+    )

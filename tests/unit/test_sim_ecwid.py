@@ -349,7 +349,9 @@ def test_return_with_incomplete_goes_back_to_checkout_with_the_error_message(cli
     assert 'data-testid="checkout-error"' in html
     assert "Card declined: &lt;b&gt;insufficient&lt;/b&gt;" in html
     assert 'id="pay-again"' in html
-    assert f"/store/1003/orders/{order['id']}/pay" in html
+    # one click: the button posts a fresh encrypted payment request straight to the payment app
+    assert '<form id="pay-again-form" method="post" action="http://gw.test/ecwid/payment">' in html
+    assert 'name="enc_data"' in html and 'name="data"' in html
 
 
 def test_return_without_error_message_has_no_error_box(client: FlaskClient) -> None:
