@@ -19,6 +19,7 @@ from simulator.control.bank_api import bp as control_bank_bp
 from simulator.control.callbacks_api import bp as control_callbacks_bp
 from simulator.control.dashboard import bp as dashboard_bp
 from simulator.control.faults_api import bp as vpos_faults_bp
+from simulator.control.openapi_api import bp as control_openapi_bp
 from simulator.ecwid.api import bp as ecwid_api_bp
 from simulator.ecwid.storefront import bp as storefront_bp
 from simulator.errors import ControlError, EcwidApiError, RbsError
@@ -47,6 +48,7 @@ def create_app(config: SimulatorConfig, *, http_transport: httpx.BaseTransport |
     app.register_blueprint(control_bank_bp)  # /_control/vpos/orders/{mdOrder}/outcome, /cards, /bank (README)
     app.register_blueprint(vpos_acs_bp)  # the issuer's 3-D Secure ACS page under /payment/acs/ (simulator/README.md)
     app.register_blueprint(dashboard_bp)  # HTML pages under /_control/dashboard (simulator/README.md)
+    app.register_blueprint(control_openapi_bp)  # GET /_control/openapi.json: the control API's OpenAPI document
     app.add_url_rule("/", "home", _home)
     app.after_request(_journal_request)
     _register_error_handlers(app)
