@@ -13,12 +13,14 @@ Feature: Pending payments and abandoned bank pages
     And after a short wait the customer lands on the store's thank-you page showing "AWAITING_PAYMENT"
     And the Ecwid order is "AWAITING_PAYMENT"
     And Ecwid was never told PAID
+    And nothing was sent to Ecwid about fulfillment
     And the bank order of the attempt has orderStatus 7 and actionCode -100
     When the bank's pending time passes
     Then the bank told the gateway "deposited" with status <paid>, and the gateway took it
     And the Ecwid order settles at "<final>" within 20 seconds
     And the bank order of the attempt has orderStatus <status> and actionCode <code>
     And the gateway has sent Ecwid the payment statuses "<sent>"
+    And nothing was sent to Ecwid about fulfillment
     And the bank has 1 new order
 
     Examples:
@@ -44,6 +46,6 @@ Feature: Pending payments and abandoned bank pages
     And the bank has 2 new orders
 
     Examples:
-      | page                  | before                                        |
-      | bank page             | the customer is on the bank page              |
-      | 3-D Secure page       | pays on the bank page with card "4000000000003220" |
+      | page            | before                                             |
+      | bank page       | the customer is on the bank page                   |
+      | 3-D Secure page | pays on the bank page with card "4000000000003220" |

@@ -37,10 +37,10 @@ Feature: 3-D Secure at the card's issuer
     And the bank has 2 new orders
 
     Examples:
-      | card             | answer                                                  | lang | message                        |
-      | 4000000000003238 | confirms the 3-D Secure challenge with the code "123456" | en   | 3-D Secure verification failed |
-      | 4000000000003220 | fails the 3-D Secure challenge                          | en   | 3-D Secure verification failed |
-      | 4000000000003220 | fails the 3-D Secure challenge                          | ru   | Проверка 3-D Secure не пройдена |
+      | card             | answer                                                   | lang | message                         |
+      | 4000000000003238 | confirms the 3-D Secure challenge with the code "123456" | en   | 3-D Secure verification failed  |
+      | 4000000000003220 | fails the 3-D Secure challenge                           | en   | 3-D Secure verification failed  |
+      | 4000000000003220 | fails the 3-D Secure challenge                           | ru   | Проверка 3-D Secure не пройдена |
 
   @RC-32 @simulator @desktop
   Scenario Outline: Each 3-D Secure outcome ends in the right state, message and ECI

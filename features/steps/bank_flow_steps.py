@@ -323,3 +323,11 @@ def never_paid(world: dict[str, Any], bank_control: BankControl) -> None:
     order = bank_control.order(_order_id(world))
     assert "PAID" not in _statuses(order), order["history"]
     assert order["paymentStatus"] != "PAID"
+
+
+@then("nothing was sent to Ecwid about fulfillment")
+def no_fulfillment(world: dict[str, Any], bank_control: BankControl) -> None:
+    order = bank_control.order(_order_id(world))
+    touched = [entry for entry in order.get("history", []) if "fulfillmentStatus" in entry.get("fields", {})]
+    assert touched == [], touched
+    assert order["fulfillmentStatus"] == "AWAITING_PROCESSING", order["fulfillmentStatus"]
