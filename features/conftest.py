@@ -1,4 +1,4 @@
-"""The feature suite's world: one lab (gateway + simulator on free ports) and one Chromium per session, a fresh
+"""The feature suite's fixtures: one lab (gateway + simulator on free ports) and one Chromium per session, a fresh
 browser context per scenario, evidence (screenshots of every page the customer saw, the journal of the scenario's
 own orders) written per scenario example for the readiness report (see ``features/support/evidence.py``).
 
@@ -23,6 +23,8 @@ from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence, recorder, report_dir
 from features.support.evidence import evidence as evidence  # the fixture, re-exported
 from features.support.evidence import pytest_runtest_makereport as pytest_runtest_makereport  # the Cucumber ids
+from features.support.state import ScenarioState
+from features.support.state import scenario_state as scenario_state  # the fixture, re-exported (evidence only)
 from lab import Lab, LabSecrets
 
 CHROMIUM = os.environ.get("VPOSLAB_CHROMIUM", "/usr/bin/chromium")
@@ -115,13 +117,16 @@ def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature: Any, scen
     own = recorder(request)
     if own is None or not own.enabled:
         return
-    # Steps request fixtures dynamically, so they are in fixturenames, not in node.funcargs.
+    # Steps request fixtures dynamically, so they are in fixturenames, not in node.funcargs. The state objects the
+    # steps made registered themselves in ``scenario_state``: it holds the journal mark and the scenario's order ids.
     active = set(request.fixturenames)
-    world = request.getfixturevalue("world") if "world" in active else None
+    state = request.getfixturevalue("scenario_state") if "scenario_state" in active else None
     control_client = request.getfixturevalue("control") if "control" in active else None
-    if isinstance(world, dict) and isinstance(control_client, SimulatorControl) and "mark" in world:
+    mark = state.mark if isinstance(state, ScenarioState) else None
+    if isinstance(state, ScenarioState) and isinstance(control_client, SimulatorControl) and mark is not None:
         try:
-            own.journal(control_client.journal(since=world["mark"]), world=world)
+            own.track(*state.order_ids())
+            own.journal(control_client.journal(since=mark))
         except Exception as exc:  # the journal is evidence: its loss must not fail the scenario
             own.note("simulator request journal", f"not read: {type(exc).__name__}: {exc}")
     own.flush()

@@ -1,18 +1,17 @@
 """Steps for the bank's own flows: 3-D Secure (the issuer's ACS page), pending payments, abandoned pages and the
-bank session's end. They reuse the shared steps (``common_steps.py``) by their text and read the ``world`` those
-create (the customer's page, the Ecwid order, the bank page URLs); what they produce travels as pytest-bdd
-``target_fixture`` values. Every check reads the outside world over HTTP: the simulator's bank orders, their
-callbacks, the Ecwid order and its update history, and the page.
+bank session's end. They reuse the shared steps (``common_steps.py``) by their text and request the state those
+return as pytest-bdd ``target_fixture`` values (``shopper``: the customer's page; ``order_under_test``: the Ecwid
+order and its bank page URLs); what they produce travels the same way. Every check reads the outside world over
+HTTP: the simulator's bank orders, their callbacks, the Ecwid order and its update history, and the page.
 
 The simulator clock is shared by every order in the lab: it is only moved once this scenario's own payment has
 reached the point the scenario is about (the customer left, or the bank decided to wait)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -20,6 +19,7 @@ from pytest_bdd import given, parsers, then, when
 
 from features.support.bank_control import BankControl, wait_for
 from features.support.evidence import ScenarioEvidence
+from features.support.state import EcwidOrderUnderTest, Shopper, md_order_of
 from lab import Lab
 from lab.lab import STORE_ID
 
@@ -43,27 +43,7 @@ def bank_control(lab: Lab) -> Iterator[BankControl]:
     client.http.close()
 
 
-def _page(world: dict[str, Any]) -> Page:
-    page = world.get("page")
-    assert isinstance(page, Page), "no browser page in this scenario"
-    return page
-
-
-def _md_order(url: str) -> str:
-    return parse_qs(urlsplit(url).query)["mdOrder"][0]
-
-
-def _attempt(world: dict[str, Any]) -> str:
-    """The bank order of the customer's latest attempt (the bank page URL they were sent to)."""
-    url = world.get("retry_form_url") or world["form_url"]
-    return _md_order(str(url))
-
-
-def _order_id(world: dict[str, Any]) -> str:
-    return str(world.get("order_id") or world["order"]["id"])
-
-
-def _statuses(order: dict[str, Any]) -> list[str]:
+def _statuses(order: Mapping[str, Any]) -> list[str]:
     """The paymentStatus values the gateway sent to Ecwid, oldest first (repeats of the same value folded)."""
     sent: list[str] = []
     for entry in order.get("history", []):
@@ -133,18 +113,24 @@ def _answer_acs(page: Page, evidence: ScenarioEvidence, action: str, otp: str = 
 
 
 @when(parsers.parse('confirms the 3-D Secure challenge with the code "{otp}"'))
-def confirm_challenge(world: dict[str, Any], evidence: ScenarioEvidence, otp: str) -> None:
-    _answer_acs(_page(world), evidence, "pass", otp)
+def confirm_challenge(shopper: Shopper, evidence: ScenarioEvidence, otp: str) -> None:
+    _answer_acs(shopper.page, evidence, "pass", otp)
 
 
 @when("fails the 3-D Secure challenge")
-def fail_challenge(world: dict[str, Any], evidence: ScenarioEvidence) -> None:
-    _answer_acs(_page(world), evidence, "fail")
+def fail_challenge(shopper: Shopper, evidence: ScenarioEvidence) -> None:
+    _answer_acs(shopper.page, evidence, "fail")
 
 
 @when(parsers.parse("meets the issuer's check: {check}"))
-def issuer_check(world: dict[str, Any], evidence: ScenarioEvidence, bank_control: BankControl, check: str) -> None:
-    page = _page(world)
+def issuer_check(
+    shopper: Shopper,
+    order_under_test: EcwidOrderUnderTest,
+    evidence: ScenarioEvidence,
+    bank_control: BankControl,
+    check: str,
+) -> None:
+    page = shopper.page
     if check == "none":  # frictionless, attempted, not enrolled, unavailable: the bank decided on the card page
         expect(page.get_by_test_id("acs-page")).to_have_count(0)
     elif check == "challenge passed":
@@ -155,7 +141,7 @@ def issuer_check(world: dict[str, Any], evidence: ScenarioEvidence, bank_control
         # The customer never answers: the bank session ends under the ACS page (-2007), then the customer reloads
         # it and follows its link back to the shop.
         _on_acs_page(page, evidence)
-        _end_bank_session(bank_control, _attempt(world))
+        _end_bank_session(bank_control, order_under_test.attempt_md_order)
         page.reload()
         expect(page.locator("#return-link")).to_be_visible()
         evidence.page(page, "issuer's page after the session ended")
@@ -169,18 +155,18 @@ def issuer_check(world: dict[str, Any], evidence: ScenarioEvidence, bank_control
 
 
 @when("the customer is on the bank page")
-def customer_on_bank_page(world: dict[str, Any]) -> None:
-    expect(_page(world).locator("#card-form")).to_be_visible()
+def customer_on_bank_page(shopper: Shopper) -> None:
+    expect(shopper.page.locator("#card-form")).to_be_visible()
 
 
 @when("closes the tab")
-def close_tab(world: dict[str, Any]) -> None:
-    _page(world).close()
+def close_tab(shopper: Shopper) -> None:
+    shopper.page.close()
 
 
 @when("the bank session of the attempt runs out")
-def bank_session_runs_out(world: dict[str, Any], bank_control: BankControl) -> None:
-    _end_bank_session(bank_control, _attempt(world))
+def bank_session_runs_out(order_under_test: EcwidOrderUnderTest, bank_control: BankControl) -> None:
+    _end_bank_session(bank_control, order_under_test.attempt_md_order)
 
 
 @when("the bank's pending time passes")
@@ -193,16 +179,16 @@ def pending_time_passes(bank_control: BankControl, pending_seconds: int) -> None
     target_fixture="retry",
 )
 def retry_from_store(
-    world: dict[str, Any], browser_factory: Any, evidence: ScenarioEvidence, lab: Lab, pan: str
+    order_under_test: EcwidOrderUnderTest, browser_factory: Any, evidence: ScenarioEvidence, lab: Lab, pan: str
 ) -> Retry:
     page: Page = browser_factory("desktop")
-    page.goto(f"{lab.simulator_url}/store/{STORE_ID}/orders/{_order_id(world)}/pay")
+    page.goto(f"{lab.simulator_url}/store/{STORE_ID}/orders/{order_under_test.order_id}/pay")
     evidence.page(page, "store: the order's payment page, later")
     page.click("#pay-button")
     expect(page.locator("#card-form")).to_be_visible()
-    md_order = _md_order(page.url)
+    md_order = md_order_of(page.url)
     evidence.track(md_order)
-    assert md_order != _attempt(world), "the retry must be a new bank order"
+    assert md_order != order_under_test.attempt_md_order, "the retry must be a new bank order"
     evidence.page(page, "bank payment page (the retry)")
     page.fill("#pan", pan)
     page.fill("#expiry", "12/30")
@@ -217,28 +203,28 @@ def retry_from_store(
 
 
 @then("the customer is shown the issuer's 3-D Secure page")
-def shown_acs_page(world: dict[str, Any]) -> None:
-    page = _page(world)
+def shown_acs_page(shopper: Shopper) -> None:
+    page = shopper.page
     expect(page.get_by_test_id("acs-page")).to_be_visible()
     expect(page.get_by_test_id("acs-brand")).to_contain_text("Visa Secure")
 
 
 @then("the customer sees the gateway's processing page")
-def sees_processing(world: dict[str, Any]) -> None:
-    expect(_page(world).get_by_test_id("processing")).to_be_visible()
+def sees_processing(shopper: Shopper) -> None:
+    expect(shopper.page.get_by_test_id("processing")).to_be_visible()
 
 
 @then(parsers.parse('after a short wait the customer lands on the store\'s thank-you page showing "{status}"'))
-def released_to_store(world: dict[str, Any], evidence: ScenarioEvidence, status: str) -> None:
-    page = _page(world)
+def released_to_store(shopper: Shopper, evidence: ScenarioEvidence, status: str) -> None:
+    page = shopper.page
     expect(page.get_by_test_id("thank-you")).to_be_visible(timeout=PAGE_WAIT_MS)
     expect(page.get_by_test_id("payment-status")).to_contain_text(status)
     evidence.page(page, f"store: thank-you page ({status})")
 
 
 @then(parsers.parse('the customer ends on the store\'s {where} with "{text}"'))
-def customer_outcome(world: dict[str, Any], where: str, text: str) -> None:
-    page = _page(world)
+def customer_outcome(shopper: Shopper, where: str, text: str) -> None:
+    page = shopper.page
     if where == "thank-you page":
         expect(page.get_by_test_id("thank-you")).to_be_visible()
         expect(page.get_by_test_id("payment-status")).to_contain_text(text)
@@ -261,8 +247,10 @@ def retry_thank_you(retry: Retry) -> None:
     parsers.parse("the bank order of the attempt has orderStatus {status:d} and actionCode {code}"),
     target_fixture="bank_attempt",
 )
-def bank_attempt_is(world: dict[str, Any], bank_control: BankControl, status: int, code: str) -> dict[str, Any]:
-    order: dict[str, Any] = bank_control.bank_order(_attempt(world))
+def bank_attempt_is(
+    order_under_test: EcwidOrderUnderTest, bank_control: BankControl, status: int, code: str
+) -> dict[str, Any]:
+    order: dict[str, Any] = bank_control.bank_order(order_under_test.attempt_md_order)
     assert (order["orderStatus"], str(order["actionCode"])) == (status, code), (
         order["orderStatus"],
         order["actionCode"],
@@ -282,8 +270,10 @@ def bank_eci(bank_attempt: dict[str, Any], eci: str) -> None:
 
 
 @then(parsers.parse('the bank told the gateway "{operation}" with status {status:d}, and the gateway took it'))
-def callback_delivered(world: dict[str, Any], bank_control: BankControl, operation: str, status: int) -> None:
-    md_order = _attempt(world)
+def callback_delivered(
+    order_under_test: EcwidOrderUnderTest, bank_control: BankControl, operation: str, status: int
+) -> None:
+    md_order = order_under_test.attempt_md_order
 
     def probe() -> dict[str, Any] | None:
         for callback in bank_control.order_callbacks(md_order):
@@ -307,27 +297,27 @@ def retry_bank_order(retry: Retry, bank_control: BankControl, status: int, code:
 
 
 @then(parsers.parse('the Ecwid order settles at "{status}" within {seconds:d} seconds'))
-def ecwid_becomes(world: dict[str, Any], bank_control: BankControl, seconds: int, status: str) -> None:
+def ecwid_becomes(order_under_test: EcwidOrderUnderTest, bank_control: BankControl, seconds: int, status: str) -> None:
     assert seconds <= WAIT_S
-    _wait_ecwid(bank_control, _order_id(world), status)
+    _wait_ecwid(bank_control, order_under_test.order_id, status)
 
 
 @then(parsers.parse('the gateway has sent Ecwid the payment statuses "{statuses}"'))
-def ecwid_history(world: dict[str, Any], bank_control: BankControl, statuses: str) -> None:
+def ecwid_history(order_under_test: EcwidOrderUnderTest, bank_control: BankControl, statuses: str) -> None:
     expected = [s.strip() for s in statuses.split(",") if s.strip() and s.strip() != "none"]
-    assert _statuses(bank_control.order(_order_id(world))) == expected
+    assert _statuses(bank_control.order(order_under_test.order_id)) == expected
 
 
 @then("Ecwid was never told PAID")
-def never_paid(world: dict[str, Any], bank_control: BankControl) -> None:
-    order = bank_control.order(_order_id(world))
+def never_paid(order_under_test: EcwidOrderUnderTest, bank_control: BankControl) -> None:
+    order = bank_control.order(order_under_test.order_id)
     assert "PAID" not in _statuses(order), order["history"]
     assert order["paymentStatus"] != "PAID"
 
 
 @then("nothing was sent to Ecwid about fulfillment")
-def no_fulfillment(world: dict[str, Any], bank_control: BankControl) -> None:
-    order = bank_control.order(_order_id(world))
+def no_fulfillment(order_under_test: EcwidOrderUnderTest, bank_control: BankControl) -> None:
+    order = bank_control.order(order_under_test.order_id)
     touched = [entry for entry in order.get("history", []) if "fulfillmentStatus" in entry.get("fields", {})]
     assert touched == [], touched
     assert order["fulfillmentStatus"] == "AWAITING_PROCESSING", order["fulfillmentStatus"]

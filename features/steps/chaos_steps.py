@@ -1,7 +1,8 @@
 """Steps of the chaos features: callbacks early, late, never, duplicated or out of order (RC-07..RC-11), and a bank
 that fails at registration (RC-26). They reach the system over HTTP only: the browser, the gateway's URLs and the
 simulator's control API (``features/support/chaos_control.py``). State they produce travels by ``target_fixture``;
-the page and the order made by the shared steps are read from ``world``.
+the page and the order made by the shared steps are requested by name (``shopper``, ``order_under_test``), the
+journal mark and the bank's earlier orders from ``baseline``.
 
 Every per-order callback rule and every fault a scenario sets is undone when it ends (the ``chaos`` fixture)."""
 
@@ -9,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from pytest_bdd import given, parsers, then, when
 
 from features.steps.common_steps import PRODUCT_SKUS
 from features.support.chaos_control import ChaosControl, wait_until
 from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence
+from features.support.state import Baseline, EcwidOrderUnderTest, FailedRegistration, PayAnswer, ScenarioState, Shopper
 
 STATUS_CHECK = "getOrderStatusExtended.do"
 
@@ -30,35 +31,22 @@ def chaos(control: SimulatorControl) -> Iterator[ChaosControl]:
     own.cleanup()
 
 
-def _md_order(world: dict[str, Any]) -> str:
-    if "md_order" not in world:
-        world["md_order"] = parse_qs(urlsplit(world["form_url"]).query)["mdOrder"][0]
-    md_order: str = world["md_order"]
-    return md_order
+def _ecwid_order(order_under_test: EcwidOrderUnderTest, control: SimulatorControl) -> Any:
+    return control.order(order_under_test.order_id)
 
 
-def _page(world: dict[str, Any]) -> Page:
-    page = world.get("page")
-    assert isinstance(page, Page), "no browser page in this scenario"
-    return page
-
-
-def _ecwid_order(world: dict[str, Any], control: SimulatorControl) -> Any:
-    return control.order(world.get("order_id") or world["order"]["id"])
-
-
-def _callback_entries(chaos: ChaosControl, world: dict[str, Any], md_order: str) -> list[dict[str, Any]]:
+def _callback_entries(chaos: ChaosControl, baseline: Baseline, md_order: str) -> list[dict[str, Any]]:
     return [
         e
-        for e in chaos.journal(since=world["mark"])
+        for e in chaos.journal(since=baseline.mark)
         if e["operation"] == "callback" and e["params"].get("mdOrder") == md_order and e["status"] is not None
     ]
 
 
-def _paid_puts(chaos: ChaosControl, world: dict[str, Any], md_order: str) -> list[dict[str, Any]]:
+def _paid_puts(chaos: ChaosControl, baseline: Baseline, md_order: str) -> list[dict[str, Any]]:
     return [
         e
-        for e in chaos.journal(since=world["mark"])
+        for e in chaos.journal(since=baseline.mark)
         if e["service"] == "ecwid"
         and e["method"] == "PUT"
         and e["params"].get("paymentStatus") == "PAID"
@@ -71,32 +59,32 @@ def _paid_puts(chaos: ChaosControl, world: dict[str, Any], md_order: str) -> lis
 
 @given("the bank sends the order's callbacks immediately")
 @when("the bank sends the order's callbacks immediately")
-def callbacks_immediate(world: dict[str, Any], chaos: ChaosControl) -> None:
-    chaos.set_order_rules(_md_order(world), mode="immediate")
+def callbacks_immediate(order_under_test: EcwidOrderUnderTest, chaos: ChaosControl) -> None:
+    chaos.set_order_rules(order_under_test.md_order, mode="immediate")
 
 
 @given("the bank holds the order's callbacks")
 @when("the bank holds the order's callbacks")
-def callbacks_held(world: dict[str, Any], chaos: ChaosControl) -> None:
-    chaos.set_order_rules(_md_order(world), mode="hold")
+def callbacks_held(order_under_test: EcwidOrderUnderTest, chaos: ChaosControl) -> None:
+    chaos.set_order_rules(order_under_test.md_order, mode="hold")
 
 
 @given(parsers.parse("the bank delays the order's callbacks by {seconds:d} seconds"))
 @when(parsers.parse("the bank delays the order's callbacks by {seconds:d} seconds"))
-def callbacks_delayed(world: dict[str, Any], chaos: ChaosControl, seconds: int) -> None:
-    chaos.set_order_rules(_md_order(world), mode="after_return", delaySeconds=seconds)
+def callbacks_delayed(order_under_test: EcwidOrderUnderTest, chaos: ChaosControl, seconds: int) -> None:
+    chaos.set_order_rules(order_under_test.md_order, mode="after_return", delaySeconds=seconds)
 
 
 @given("the bank will never send the order's callbacks")
 @when("the bank will never send the order's callbacks")
-def callbacks_never(world: dict[str, Any], chaos: ChaosControl) -> None:
-    chaos.set_order_rules(_md_order(world), mode="none")
+def callbacks_never(order_under_test: EcwidOrderUnderTest, chaos: ChaosControl) -> None:
+    chaos.set_order_rules(order_under_test.md_order, mode="none")
 
 
 @given(parsers.parse("the bank sends each of the order's callbacks {times:d} times at once"))
 @when(parsers.parse("the bank sends each of the order's callbacks {times:d} times at once"))
-def callbacks_duplicated(world: dict[str, Any], chaos: ChaosControl, times: int) -> None:
-    chaos.set_order_rules(_md_order(world), times=times, concurrent=True)
+def callbacks_duplicated(order_under_test: EcwidOrderUnderTest, chaos: ChaosControl, times: int) -> None:
+    chaos.set_order_rules(order_under_test.md_order, times=times, concurrent=True)
 
 
 # --- When: paying without returning, late and injected callbacks ----------------------------------------------
@@ -106,8 +94,8 @@ def callbacks_duplicated(world: dict[str, Any], chaos: ChaosControl, times: int)
     parsers.parse('the customer pays with card "{pan}" on the bank page and closes the tab before returning'),
     target_fixture="payment",
 )
-def pay_and_close_tab(world: dict[str, Any], chaos: ChaosControl, pan: str) -> Any:
-    paid = chaos.pay(_md_order(world), pan)
+def pay_and_close_tab(order_under_test: EcwidOrderUnderTest, chaos: ChaosControl, pan: str) -> Any:
+    paid = chaos.pay(order_under_test.md_order, pan)
     assert paid["orderStatus"] == 2, paid
     return paid  # the redirect it holds is never followed: the customer is gone
 
@@ -116,12 +104,14 @@ def pay_and_close_tab(world: dict[str, Any], chaos: ChaosControl, pan: str) -> A
     parsers.parse('the bank also signs a "{operation}" callback with status {status:d} for the order'),
     target_fixture="injected",
 )
-def inject_callback(world: dict[str, Any], chaos: ChaosControl, operation: str, status: int) -> Any:
-    return chaos.inject_callback(_md_order(world), operation, status)
+def inject_callback(order_under_test: EcwidOrderUnderTest, chaos: ChaosControl, operation: str, status: int) -> Any:
+    return chaos.inject_callback(order_under_test.md_order, operation, status)
 
 
 @when(parsers.parse("the held callbacks are released with {first} first"), target_fixture="released")
-def release_in_order(world: dict[str, Any], chaos: ChaosControl, payment: Any, injected: Any, first: str) -> Any:
+def release_in_order(
+    order_under_test: EcwidOrderUnderTest, chaos: ChaosControl, payment: Any, injected: Any, first: str
+) -> Any:
     paid_ids = [int(i) for i in payment["callback"]["callbackIds"]]
     injected_ids = [int(i) for i in injected["callbackIds"]]
     assert paid_ids and injected_ids, (payment["callback"], injected)
@@ -131,14 +121,15 @@ def release_in_order(world: dict[str, Any], chaos: ChaosControl, payment: Any, i
         ids = injected_ids + paid_ids
     else:
         raise AssertionError(first)
-    answer = chaos.release(_md_order(world), ids)
+    answer = chaos.release(order_under_test.md_order, ids)
     return ids, answer
 
 
-@when("the late callback reaches the gateway")
-def late_callback_arrives(world: dict[str, Any], chaos: ChaosControl) -> None:
-    md_order = _md_order(world)
-    world["before_late_callback"] = max((e["seq"] for e in chaos.journal(since=world["mark"])), default=0)
+@when("the late callback reaches the gateway", target_fixture="late_callback_since")
+def late_callback_arrives(order_under_test: EcwidOrderUnderTest, baseline: Baseline, chaos: ChaosControl) -> int:
+    """Returns the journal position just before the late callback was let go."""
+    md_order = order_under_test.md_order
+    since: int = max((e["seq"] for e in chaos.journal(since=baseline.mark)), default=0)
     if any(c["state"] == "held" for c in chaos.order_callbacks(md_order)):
         chaos.release(md_order)
     wait_until(
@@ -146,15 +137,16 @@ def late_callback_arrives(world: dict[str, Any], chaos: ChaosControl) -> None:
         30,
         "the order's late callback was sent",
     )
+    return since
 
 
 # --- Then: callbacks ------------------------------------------------------------------------------------------
 
 
 @then("the bank's callback reached the gateway before the customer returned")
-def callback_before_return(world: dict[str, Any], chaos: ChaosControl) -> None:
-    md_order = _md_order(world)
-    entries = chaos.journal(since=world["mark"])
+def callback_before_return(order_under_test: EcwidOrderUnderTest, baseline: Baseline, chaos: ChaosControl) -> None:
+    md_order = order_under_test.md_order
+    entries = chaos.journal(since=baseline.mark)
     delivered = [
         e
         for e in entries
@@ -163,22 +155,24 @@ def callback_before_return(world: dict[str, Any], chaos: ChaosControl) -> None:
     returns = [
         e
         for e in entries
-        if e["service"] == "store" and e["operation"] == "return" and f"order={world['order_id']}" in e["summary"]
+        if e["service"] == "store"
+        and e["operation"] == "return"
+        and f"order={order_under_test.order_id}" in e["summary"]
     ]
     assert delivered, "no callback of the order was delivered"
     assert returns, "the customer's return to the store is not in the journal"
     assert delivered[0]["seq"] < returns[0]["seq"], (delivered[0], returns[0])
     # The callback is journaled when the gateway has answered it: its PAID update is inside the exchange.
-    paid = _paid_puts(chaos, world, md_order)
+    paid = _paid_puts(chaos, baseline, md_order)
     assert paid and paid[0]["seq"] < returns[0]["seq"], "Ecwid was not PAID when the customer came back"
 
 
 @then("no callback of the order had reached the gateway when Ecwid was set to PAID")
-def paid_before_callback(world: dict[str, Any], chaos: ChaosControl) -> None:
-    md_order = _md_order(world)
-    paid = _paid_puts(chaos, world, md_order)
+def paid_before_callback(order_under_test: EcwidOrderUnderTest, baseline: Baseline, chaos: ChaosControl) -> None:
+    md_order = order_under_test.md_order
+    paid = _paid_puts(chaos, baseline, md_order)
     assert paid, "no PAID update reached Ecwid"
-    callbacks = _callback_entries(chaos, world, md_order)
+    callbacks = _callback_entries(chaos, baseline, md_order)
     assert all(e["seq"] > paid[0]["seq"] for e in callbacks), "a callback reached the gateway before the PAID update"
     assert not chaos.sent_callbacks(md_order) or all(
         a["at"] >= paid[0]["at"] for c in chaos.sent_callbacks(md_order) for a in c["attempts"]
@@ -186,8 +180,8 @@ def paid_before_callback(world: dict[str, Any], chaos: ChaosControl) -> None:
 
 
 @then("the gateway answered 200 to every callback of the order")
-def every_callback_200(world: dict[str, Any], chaos: ChaosControl) -> None:
-    sent = chaos.sent_callbacks(_md_order(world))
+def every_callback_200(order_under_test: EcwidOrderUnderTest, chaos: ChaosControl) -> None:
+    sent = chaos.sent_callbacks(order_under_test.md_order)
     assert sent, "no callback of the order was sent"
     statuses = [a["httpStatus"] for c in sent for a in c["attempts"]]
     assert statuses and set(statuses) == {200}, statuses
@@ -195,33 +189,37 @@ def every_callback_200(world: dict[str, Any], chaos: ChaosControl) -> None:
 
 
 @then(parsers.parse("{count:d} callbacks of the order were sent and the gateway answered 200 to each"))
-def n_callbacks_200(world: dict[str, Any], chaos: ChaosControl, count: int) -> None:
-    sent = chaos.sent_callbacks(_md_order(world))
+def n_callbacks_200(order_under_test: EcwidOrderUnderTest, chaos: ChaosControl, count: int) -> None:
+    sent = chaos.sent_callbacks(order_under_test.md_order)
     assert len(sent) == count, [(c["id"], c["state"]) for c in sent]
     assert len({c["params"]["checksum"] for c in sent}) == 1, "the copies are not identical"
-    every_callback_200(world, chaos)
+    every_callback_200(order_under_test, chaos)
 
 
 @then("no callback of the order was sent")
-def no_callback_sent(world: dict[str, Any], chaos: ChaosControl) -> None:
-    md_order = _md_order(world)
+def no_callback_sent(order_under_test: EcwidOrderUnderTest, baseline: Baseline, chaos: ChaosControl) -> None:
+    md_order = order_under_test.md_order
     assert chaos.sent_callbacks(md_order) == []
-    assert _callback_entries(chaos, world, md_order) == []
+    assert _callback_entries(chaos, baseline, md_order) == []
 
 
 @then("the late callback cost the gateway no bank call")
-def late_callback_no_bank_call(world: dict[str, Any], chaos: ChaosControl) -> None:
-    md_order = _md_order(world)
-    after = [e for e in chaos.journal(since=world["before_late_callback"]) if e["operation"] == STATUS_CHECK]
+def late_callback_no_bank_call(
+    order_under_test: EcwidOrderUnderTest, chaos: ChaosControl, late_callback_since: int
+) -> None:
+    md_order = order_under_test.md_order
+    after = [e for e in chaos.journal(since=late_callback_since) if e["operation"] == STATUS_CHECK]
     about_this = [e for e in after if e["params"].get("orderId") == md_order]
     assert about_this == [], [e["summary"] for e in about_this]
 
 
 @then("every released callback was delivered in that order and the gateway answered 200 to each")
-def released_delivered(world: dict[str, Any], chaos: ChaosControl, released: Any) -> None:
+def released_delivered(
+    order_under_test: EcwidOrderUnderTest, baseline: Baseline, chaos: ChaosControl, released: Any
+) -> None:
     ids, _ = released
-    md_order = _md_order(world)
-    delivered = [e for e in _callback_entries(chaos, world, md_order) if e["status"] == 200]
+    md_order = order_under_test.md_order
+    delivered = [e for e in _callback_entries(chaos, baseline, md_order) if e["status"] == 200]
     by_id = {c["id"]: c for c in chaos.order_callbacks(md_order)}
     assert all(by_id[i]["state"] == "delivered" for i in ids), [(i, by_id[i]["state"]) for i in ids]
     first_attempts = sorted(ids, key=lambda i: by_id[i]["attempts"][0]["at"])
@@ -233,36 +231,46 @@ def released_delivered(world: dict[str, Any], chaos: ChaosControl, released: Any
 
 
 @then(parsers.parse('within {seconds:d} seconds the Ecwid order is "{status}"'))
-def ecwid_status_within(world: dict[str, Any], control: SimulatorControl, seconds: int, status: str) -> None:
-    wait_until(lambda: _ecwid_order(world, control)["paymentStatus"] == status, seconds, f"the Ecwid order is {status}")
+def ecwid_status_within(
+    order_under_test: EcwidOrderUnderTest, control: SimulatorControl, seconds: int, status: str
+) -> None:
+    wait_until(
+        lambda: _ecwid_order(order_under_test, control)["paymentStatus"] == status,
+        seconds,
+        f"the Ecwid order is {status}",
+    )
 
 
 @then("Ecwid was set to PAID exactly once")
-def paid_exactly_once(world: dict[str, Any], control: SimulatorControl, chaos: ChaosControl) -> None:
-    order = _ecwid_order(world, control)
+def paid_exactly_once(
+    order_under_test: EcwidOrderUnderTest, baseline: Baseline, control: SimulatorControl, chaos: ChaosControl
+) -> None:
+    order = _ecwid_order(order_under_test, control)
     assert order["paymentStatus"] == "PAID"
     paid_updates = [h for h in order["history"] if h["fields"].get("paymentStatus") == "PAID"]
     assert len(paid_updates) == 1, order["history"]
-    assert len(_paid_puts(chaos, world, _md_order(world))) == 1
+    assert len(_paid_puts(chaos, baseline, order_under_test.md_order)) == 1
 
 
 @then("the Ecwid order never went back from PAID")
-def never_regressed(world: dict[str, Any], control: SimulatorControl) -> None:
+def never_regressed(order_under_test: EcwidOrderUnderTest, control: SimulatorControl) -> None:
     statuses = [
-        h["fields"]["paymentStatus"] for h in _ecwid_order(world, control)["history"] if "paymentStatus" in h["fields"]
+        h["fields"]["paymentStatus"]
+        for h in _ecwid_order(order_under_test, control)["history"]
+        if "paymentStatus" in h["fields"]
     ]
     assert "PAID" in statuses, statuses
     assert all(s == "PAID" for s in statuses[statuses.index("PAID") :]), statuses
 
 
 @then("the gateway asked the bank for the order's status before setting it PAID")
-def status_before_paid(world: dict[str, Any], chaos: ChaosControl) -> None:
-    md_order = _md_order(world)
-    paid = _paid_puts(chaos, world, md_order)
+def status_before_paid(order_under_test: EcwidOrderUnderTest, baseline: Baseline, chaos: ChaosControl) -> None:
+    md_order = order_under_test.md_order
+    paid = _paid_puts(chaos, baseline, md_order)
     assert len(paid) == 1, paid
     checks = [
         e
-        for e in chaos.journal(since=world["mark"])
+        for e in chaos.journal(since=baseline.mark)
         if e["operation"] == STATUS_CHECK and e["params"].get("orderId") == md_order and e["seq"] < paid[0]["seq"]
     ]
     assert checks, "the gateway set PAID without asking the bank"
@@ -270,9 +278,9 @@ def status_before_paid(world: dict[str, Any], chaos: ChaosControl) -> None:
 
 
 @then(parsers.parse("the bank order is still {state}"))
-def bank_order_state(world: dict[str, Any], control: SimulatorControl, state: str) -> None:
+def bank_order_state(order_under_test: EcwidOrderUnderTest, control: SimulatorControl, state: str) -> None:
     expected = {"deposited": 2, "unpaid": 0}[state]
-    assert control.bank_order(_md_order(world))["orderStatus"] == expected
+    assert control.bank_order(order_under_test.md_order)["orderStatus"] == expected
 
 
 # --- RC-26: the bank fails at registration ----------------------------------------------------------------------
@@ -294,51 +302,72 @@ def register_fault(chaos: ChaosControl, fault: str) -> Any:
     return chaos.add_fault(method="register.do", times=1, **FAULTS[fault])
 
 
-@when(parsers.parse('the customer orders {quantity:d} "{product}" and tries to pay'), target_fixture="pay_answer")
-def order_and_try_to_pay(world: dict[str, Any], evidence: ScenarioEvidence, quantity: int, product: str) -> Any:
-    page = _page(world)
+@when(parsers.parse('the customer orders {quantity:d} "{product}" and tries to pay'), target_fixture="order_under_test")
+def order_and_try_to_pay(
+    shopper: Shopper, scenario_state: ScenarioState, evidence: ScenarioEvidence, quantity: int, product: str
+) -> EcwidOrderUnderTest:
+    """The order, with what the gateway answered when the store sent the customer to pay (``pay_answer``)."""
+    page = shopper.page
     sku = PRODUCT_SKUS[product]
     page.fill(f"#quantity-{sku}", str(quantity))
-    page.select_option(f"#lang-{sku}", world.get("lang", "en"))
+    page.select_option(f"#lang-{sku}", shopper.lang)
     page.click(f"#buy-{sku}")
-    world["order_id"] = page.get_by_test_id("order-id").inner_text().strip()
-    evidence.page(page, f"store: order {world['order_id']} ready to pay")
+    order_id = page.get_by_test_id("order-id").inner_text().strip()
+    evidence.page(page, f"store: order {order_id} ready to pay")
     with page.expect_response(lambda r: "/ecwid/payment" in r.url, timeout=40_000) as answer:
         page.click("#pay-button", no_wait_after=True)
     page.wait_for_load_state(timeout=40_000)
-    return {"status": answer.value.status, "url": page.url}
+    ordered = EcwidOrderUnderTest(order_id=order_id, pay_answer=PayAnswer(answer.value.status, page.url))
+    scenario_state.register(ordered)
+    return ordered
+
+
+def _pay_answer(order_under_test: EcwidOrderUnderTest) -> PayAnswer:
+    assert order_under_test.pay_answer is not None, "the customer was not sent to pay from the store"
+    return order_under_test.pay_answer
 
 
 @then(parsers.parse('the customer sees the bank-unavailable page saying "{text}"'))
-def bank_unavailable_page(world: dict[str, Any], pay_answer: Any, text: str) -> None:
-    assert pay_answer["status"] == 503, pay_answer
-    page = _page(world)
+def bank_unavailable_page(shopper: Shopper, order_under_test: EcwidOrderUnderTest, text: str) -> None:
+    pay_answer = _pay_answer(order_under_test)
+    assert pay_answer.status == 503, pay_answer
+    page = shopper.page
     expect(page.get_by_test_id("gateway-error")).to_contain_text(text)
     expect(page.locator("#back-to-store")).to_be_visible()
 
 
 @then("the customer is on the bank payment page")
-def on_bank_payment_page(world: dict[str, Any], pay_answer: Any) -> None:
-    expect(_page(world).locator("#card-form")).to_be_visible()
-    assert pay_answer["status"] == 303, pay_answer
+def on_bank_payment_page(shopper: Shopper, order_under_test: EcwidOrderUnderTest) -> None:
+    pay_answer = _pay_answer(order_under_test)
+    expect(shopper.page.locator("#card-form")).to_be_visible()
+    assert pay_answer.status == 303, pay_answer
 
 
-@then(parsers.parse("the bank holds {lost} and the gateway left no registration open"))
+@then(
+    parsers.parse("the bank holds {lost} and the gateway left no registration open"),
+    target_fixture="failed_registration",
+)
 def nothing_left_open(
-    world: dict[str, Any], control: SimulatorControl, chaos: ChaosControl, register_fault: Any, lost: str
-) -> None:
+    baseline: Baseline,
+    scenario_state: ScenarioState,
+    control: SimulatorControl,
+    chaos: ChaosControl,
+    register_fault: Any,
+    lost: str,
+) -> FailedRegistration:
     fault = chaos.fault(int(register_fault["id"]))
     assert fault["fired"] == 1 and fault["remaining"] == 0, fault
-    new_orders = [o for o in control.bank_orders() if o["mdOrder"] not in world["bank_before"]]
-    registers = [e for e in chaos.journal(since=world["mark"]) if e["operation"] == "register.do"]
+    new_orders = [o for o in control.bank_orders() if o["mdOrder"] not in baseline.bank_before]
+    registers = [e for e in chaos.journal(since=baseline.mark) if e["operation"] == "register.do"]
     assert len(registers) == 1, [e["summary"] for e in registers]  # the gateway did not hammer the bank
     order_number = registers[0]["params"]["orderNumber"]
+    lost_md_order: str | None = None
     if lost == "no order":
         assert new_orders == [], new_orders
     elif lost == "only the lost order, unpaid":
         assert [o["orderNumber"] for o in new_orders] == [order_number]
         assert new_orders[0]["orderStatus"] == 0
-        world["lost_md_order"] = new_orders[0]["mdOrder"]
+        lost_md_order = new_orders[0]["mdOrder"]
         # The gateway looked for the order whose answer it never got, by its orderNumber, and settled it.
         lookups = [
             e
@@ -348,24 +377,28 @@ def nothing_left_open(
         assert lookups, "the gateway never looked for the lost order by orderNumber"
     else:
         raise AssertionError(lost)
-    world["failed_order_number"] = order_number
+    failed = FailedRegistration(order_number, lost_md_order)
+    scenario_state.register(failed)
+    return failed
 
 
 @when("the customer goes back to the store")
-def back_to_store(world: dict[str, Any]) -> None:
-    page = _page(world)
+def back_to_store(shopper: Shopper) -> None:
+    page = shopper.page
     page.click("#back-to-store")
     page.wait_for_load_state()
     expect(page.get_by_test_id("checkout")).to_be_visible()
 
 
 @then("the payment was registered anew and the failed registration stays unpaid")
-def registered_anew(world: dict[str, Any], control: SimulatorControl, chaos: ChaosControl) -> None:
-    registers = [e for e in chaos.journal(since=world["mark"]) if e["operation"] == "register.do"]
+def registered_anew(
+    baseline: Baseline, failed_registration: FailedRegistration, control: SimulatorControl, chaos: ChaosControl
+) -> None:
+    registers = [e for e in chaos.journal(since=baseline.mark) if e["operation"] == "register.do"]
     assert len(registers) == 2, [e["summary"] for e in registers]
-    assert registers[1]["params"]["orderNumber"] != world["failed_order_number"]
-    new_orders = [o for o in control.bank_orders() if o["mdOrder"] not in world["bank_before"]]
+    assert registers[1]["params"]["orderNumber"] != failed_registration.order_number
+    new_orders = [o for o in control.bank_orders() if o["mdOrder"] not in baseline.bank_before]
     paid = [o for o in new_orders if o["orderStatus"] == 2]
     assert [o["orderNumber"] for o in paid] == [registers[1]["params"]["orderNumber"]], new_orders
-    if "lost_md_order" in world:
-        assert control.bank_order(world["lost_md_order"])["orderStatus"] == 0
+    if failed_registration.lost_md_order is not None:
+        assert control.bank_order(failed_registration.lost_md_order)["orderStatus"] == 0

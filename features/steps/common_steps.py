@@ -1,6 +1,8 @@
-"""Step definitions shared by all features. State travels in the ``world`` dict fixture; the browser page, the
-Ecwid order and the simulator journal mark live there. Every check reads the outside world (simulator control API,
-HTTP answers, the page), never the gateway's internals.
+"""Step definitions shared by all features. State travels as typed objects (``features/support/state.py``) that the
+Given and When steps return through pytest-bdd's ``target_fixture``: ``shopper`` (the customer's page),
+``order_under_test`` (the Ecwid order and its bank pages), ``gateway_answer`` / ``gateway_answers`` (HTTP answers),
+``repeated_submit``; ``baseline`` (the journal mark and the bank's earlier orders) is a plain fixture. Every check
+reads the outside world (simulator control API, HTTP answers, the page), never the gateway's internals.
 
 Evidence: the page a step leaves the customer on is captured automatically (features/support/evidence.py); a step
 that takes the customer through several pages names the ones in between with ``evidence.page(page, label)``."""
@@ -11,8 +13,8 @@ import concurrent.futures
 import hashlib
 import hmac
 import re
+from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -22,24 +24,32 @@ from pytest_bdd import given, parsers, then, when
 from features.support.control import SimulatorControl
 from features.support.ecwid_request import encrypt_cbc, encrypt_gcm, payload_for
 from features.support.evidence import ScenarioEvidence
+from features.support.state import (
+    Baseline,
+    EcwidOrderUnderTest,
+    GatewayAnswer,
+    GatewayAnswers,
+    RepeatedSubmit,
+    ScenarioState,
+    Shopper,
+    md_order_of,
+)
 from lab import Lab
 
 PRODUCT_SKUS = {"Apricot jam": "apricot-jam", "Gata": "gata", "Lavash": "lavash", "Duduk": "duduk"}
 
 
 @pytest.fixture
-def world(control: SimulatorControl) -> dict[str, Any]:
-    return {"mark": control.journal_mark(), "bank_before": {o["mdOrder"] for o in control.bank_orders()}}
+def baseline(control: SimulatorControl, scenario_state: ScenarioState) -> Baseline:
+    """The journal mark and the bank's orders before the scenario's first order (taken by the step that starts
+    the scenario's story: a customer in the store, or an Ecwid order)."""
+    taken = Baseline(control.journal_mark(), frozenset(o["mdOrder"] for o in control.bank_orders()))
+    scenario_state.register(taken)
+    return taken
 
 
-def _page(world: dict[str, Any]) -> Page:
-    page = world.get("page")
-    assert isinstance(page, Page), "no browser page in this scenario"
-    return page
-
-
-def _new_bank_orders(world: dict[str, Any], control: SimulatorControl) -> list[dict[str, Any]]:
-    return [o for o in control.bank_orders() if o["mdOrder"] not in world["bank_before"]]
+def new_bank_orders(baseline: Baseline, control: SimulatorControl) -> list[dict[str, Any]]:
+    return [o for o in control.bank_orders() if o["mdOrder"] not in baseline.bank_before]
 
 
 def _sign(params: dict[str, str], key: str) -> str:
@@ -50,54 +60,80 @@ def _sign(params: dict[str, str], key: str) -> str:
 # --- Given ---------------------------------------------------------------------------------------------------
 
 
-@given(parsers.parse('a customer shopping in the store on a {device} browser in "{lang}"'))
-def customer_in_language(world: dict[str, Any], browser_factory: Any, lab: Lab, device: str, lang: str) -> None:
-    world["page"] = browser_factory(device)
-    world["lang"] = lang
-    world["page"].goto(lab.storefront_url)
+@given(parsers.parse('a customer shopping in the store on a {device} browser in "{lang}"'), target_fixture="shopper")
+def customer_in_language(
+    baseline: Baseline, scenario_state: ScenarioState, browser_factory: Any, lab: Lab, device: str, lang: str
+) -> Shopper:
+    shopper = Shopper(browser_factory(device), lang)
+    scenario_state.register(shopper)
+    shopper.page.goto(lab.storefront_url)
+    return shopper
 
 
-@given(parsers.parse("a customer shopping in the store on a {device} browser"))
-def customer(world: dict[str, Any], browser_factory: Any, lab: Lab, device: str) -> None:
-    customer_in_language(world, browser_factory, lab, device, "en")
+@given(parsers.parse("a customer shopping in the store on a {device} browser"), target_fixture="shopper")
+def customer(baseline: Baseline, scenario_state: ScenarioState, browser_factory: Any, lab: Lab, device: str) -> Shopper:
+    return customer_in_language(baseline, scenario_state, browser_factory, lab, device, "en")
 
 
-@given(parsers.parse("an Ecwid order of {total:g} {currency}"))
-def ecwid_order(world: dict[str, Any], control: SimulatorControl, total: float, currency: str) -> None:
-    world["order"] = control.create_order(total=total, currency=currency)
+@given(parsers.parse("an Ecwid order of {total:g} {currency}"), target_fixture="order_under_test")
+def ecwid_order(
+    baseline: Baseline, scenario_state: ScenarioState, control: SimulatorControl, total: float, currency: str
+) -> EcwidOrderUnderTest:
+    order = control.create_order(total=total, currency=currency)
+    made = EcwidOrderUnderTest(order_id=str(order["id"]), order=order)
+    scenario_state.register(made)
+    return made
 
 
-@given(parsers.parse("an Ecwid order of {total:g} {currency} with a bank payment page open"))
-def ecwid_order_registered(world: dict[str, Any], control: SimulatorControl, total: float, currency: str) -> None:
-    ecwid_order(world, control, total, currency)
-    request = control.payment_request(world["order"]["id"])
+@given(
+    parsers.parse("an Ecwid order of {total:g} {currency} with a bank payment page open"),
+    target_fixture="order_under_test",
+)
+def ecwid_order_registered(
+    baseline: Baseline, scenario_state: ScenarioState, control: SimulatorControl, total: float, currency: str
+) -> EcwidOrderUnderTest:
+    order = control.create_order(total=total, currency=currency)
+    request = control.payment_request(order["id"])
     response = httpx.post(request["paymentUrl"], data={"enc_data": request["enc_data"], "data": request["data"]})
     assert response.status_code == 303, response.status_code
-    world["form_url"] = response.headers["location"]
-    world["md_order"] = parse_qs(urlsplit(world["form_url"]).query)["mdOrder"][0]
-    world["bank_order"] = control.bank_order(world["md_order"])
+    form_url = response.headers["location"]
+    registered = EcwidOrderUnderTest(
+        order_id=str(order["id"]),
+        order=order,
+        form_url=form_url,
+        bank_order=control.bank_order(md_order_of(form_url)),
+    )
+    scenario_state.register(registered)
+    return registered
 
 
 # --- When: the browser --------------------------------------------------------------------------------------
 
 
-@when(parsers.parse('the customer orders {quantity:d} "{product}" and goes to pay'))
-def order_and_go_to_pay(world: dict[str, Any], evidence: ScenarioEvidence, quantity: int, product: str) -> None:
-    page = _page(world)
+@when(parsers.parse('the customer orders {quantity:d} "{product}" and goes to pay'), target_fixture="order_under_test")
+def order_and_go_to_pay(
+    shopper: Shopper, scenario_state: ScenarioState, evidence: ScenarioEvidence, quantity: int, product: str
+) -> EcwidOrderUnderTest:
+    page = shopper.page
     sku = PRODUCT_SKUS[product]
     page.fill(f"#quantity-{sku}", str(quantity))
-    page.select_option(f"#lang-{sku}", world.get("lang", "en"))
+    page.select_option(f"#lang-{sku}", shopper.lang)
     page.click(f"#buy-{sku}")
-    world["order_id"] = page.get_by_test_id("order-id").inner_text().strip()
-    evidence.page(page, f"store: order {world['order_id']} ready to pay")
+    order_id = page.get_by_test_id("order-id").inner_text().strip()
+    evidence.page(page, f"store: order {order_id} ready to pay")
     page.click("#pay-button")
     expect(page.locator("#card-form")).to_be_visible()
-    world["form_url"] = page.url
+    ordered = EcwidOrderUnderTest(order_id=order_id, form_url=page.url)
+    scenario_state.register(ordered)
+    return ordered
 
 
 @when(parsers.parse('pays on the bank page with card "{pan}"'))
-def pay_on_bank_page(world: dict[str, Any], pan: str) -> None:
-    page = _page(world)
+def pay_on_bank_page(shopper: Shopper, pan: str) -> None:
+    fill_card_and_pay(shopper.page, pan)
+
+
+def fill_card_and_pay(page: Page, pan: str) -> None:
     page.fill("#pan", pan)
     page.fill("#expiry", "12/30")
     page.fill("#cardholder", "ANI PETROSYAN")
@@ -106,48 +142,66 @@ def pay_on_bank_page(world: dict[str, Any], pan: str) -> None:
     page.wait_for_load_state()
 
 
-@when(parsers.parse('the customer pays again with card "{pan}"'))
-def pay_again(world: dict[str, Any], evidence: ScenarioEvidence, pan: str) -> None:
-    page = _page(world)
+@when(parsers.parse('the customer pays again with card "{pan}"'), target_fixture="order_under_test")
+def pay_again(
+    shopper: Shopper,
+    order_under_test: EcwidOrderUnderTest,
+    scenario_state: ScenarioState,
+    evidence: ScenarioEvidence,
+    pan: str,
+) -> EcwidOrderUnderTest:
+    page = shopper.page
     page.click("#pay-again")  # one click from the declined checkout to the bank page
     expect(page.locator("#card-form")).to_be_visible()
-    world["retry_form_url"] = page.url
+    retried = replace(order_under_test, retry_form_url=page.url)
+    scenario_state.register(retried)
     evidence.page(page, "bank payment page (second attempt)")
-    pay_on_bank_page(world, pan)
+    fill_card_and_pay(page, pan)
+    return retried
 
 
 @when("leaves the bank page without paying")
-def leave_bank_page(world: dict[str, Any]) -> None:
-    page = _page(world)
-    page.click("#cancel")
-    page.wait_for_load_state()
+def leave_bank_page(shopper: Shopper) -> None:
+    shopper.page.click("#cancel")
+    shopper.page.wait_for_load_state()
 
 
-@when("goes back to the store's payment page and submits it again")
-def back_and_submit_again(world: dict[str, Any], evidence: ScenarioEvidence) -> None:
-    page = _page(world)
+@when("goes back to the store's payment page and submits it again", target_fixture="repeated_submit")
+def back_and_submit_again(
+    shopper: Shopper, scenario_state: ScenarioState, evidence: ScenarioEvidence
+) -> RepeatedSubmit:
+    page = shopper.page
     page.go_back()
     expect(page.locator("#pay-button")).to_be_visible()
     evidence.page(page, "store: back on the payment page")
     page.click("#pay-button")
     expect(page.locator("#card-form")).to_be_visible()
-    world["second_form_url"] = page.url
+    again = RepeatedSubmit(page.url)
+    scenario_state.register(again)
+    return again
 
 
-@when("double-clicks the pay button")
-def double_click_pay(world: dict[str, Any]) -> None:
-    page = _page(world)
+@when("double-clicks the pay button", target_fixture="repeated_submit")
+def double_click_pay(shopper: Shopper, scenario_state: ScenarioState) -> RepeatedSubmit:
+    page = shopper.page
     page.dblclick("#pay-button")
     expect(page.locator("#card-form")).to_be_visible()
-    world["second_form_url"] = page.url
+    again = RepeatedSubmit(page.url)
+    scenario_state.register(again)
+    return again
 
 
 # --- When: HTTP ---------------------------------------------------------------------------------------------
 
 
-@when(parsers.parse("Ecwid's payment request for the order arrives {times:d} times at once"))
-def concurrent_requests(world: dict[str, Any], control: SimulatorControl, times: int) -> None:
-    requests = [control.payment_request(world["order"]["id"]) for _ in range(times)]
+@when(
+    parsers.parse("Ecwid's payment request for the order arrives {times:d} times at once"),
+    target_fixture="gateway_answers",
+)
+def concurrent_requests(
+    order_under_test: EcwidOrderUnderTest, scenario_state: ScenarioState, control: SimulatorControl, times: int
+) -> GatewayAnswers:
+    requests = [control.payment_request(order_under_test.order_id) for _ in range(times)]
 
     def post(request: dict[str, str]) -> httpx.Response:
         return httpx.post(
@@ -155,12 +209,20 @@ def concurrent_requests(world: dict[str, Any], control: SimulatorControl, times:
         )
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=times) as pool:
-        world["responses"] = list(pool.map(post, requests))
+        answers = GatewayAnswers(tuple(pool.map(post, requests)))
+    scenario_state.register(answers)
+    return answers
 
 
-@when(parsers.parse("a payment request {defect} is posted to the gateway"))
-def post_defective_request(world: dict[str, Any], control: SimulatorControl, lab: Lab, defect: str) -> None:
-    order = world["order"]
+@when(parsers.parse("a payment request {defect} is posted to the gateway"), target_fixture="gateway_answer")
+def post_defective_request(
+    order_under_test: EcwidOrderUnderTest,
+    scenario_state: ScenarioState,
+    control: SimulatorControl,
+    lab: Lab,
+    defect: str,
+) -> GatewayAnswer:
+    order = dict(order_under_test.full_order)
     valid = control.payment_request(order["id"])
     secret, token = lab.secrets.client_secret, lab.secrets.ecwid_token
     payload = payload_for(order, valid["returnUrl"], token)
@@ -187,8 +249,9 @@ def post_defective_request(world: dict[str, Any], control: SimulatorControl, lab
         form = {"note": "hello"}
     else:
         raise AssertionError(f"unknown defect {defect!r}")
-    world["sent"] = form
-    world["response"] = httpx.post(lab.payment_url, data=form)
+    answer = GatewayAnswer(httpx.post(lab.payment_url, data=form), sent=form)
+    scenario_state.register(answer)
+    return answer
 
 
 def _flip(token: str, index: int) -> str:
@@ -196,22 +259,29 @@ def _flip(token: str, index: int) -> str:
     return token[:index] + replacement + token[index + 1 :]
 
 
-@when(parsers.parse("someone opens the gateway's return URL with {which}"))
-def visit_return(world: dict[str, Any], lab: Lab, which: str) -> None:
+@when(parsers.parse("someone opens the gateway's return URL with {which}"), target_fixture="gateway_answer")
+def visit_return(
+    order_under_test: EcwidOrderUnderTest, scenario_state: ScenarioState, lab: Lab, which: str
+) -> GatewayAnswer:
     if which == "a made-up orderId":
         params = {"orderId": "00000000-0000-4000-8000-000000000000", "lang": "en"}
     elif which == "the real orderId before paying":
-        params = {"orderId": world["md_order"], "lang": "en"}
+        params = {"orderId": order_under_test.md_order, "lang": "en"}
     else:
         raise AssertionError(which)
-    world["response"] = httpx.get(f"{lab.gateway_url}/vpos/return", params=params)
+    answer = GatewayAnswer(httpx.get(f"{lab.gateway_url}/vpos/return", params=params))
+    scenario_state.register(answer)
+    return answer
 
 
-@when(parsers.parse('a "{operation}" callback {defect} reaches the gateway'))
-def forged_callback(world: dict[str, Any], lab: Lab, operation: str, defect: str) -> None:
-    bank_order = world["bank_order"]
+@when(parsers.parse('a "{operation}" callback {defect} reaches the gateway'), target_fixture="gateway_answer")
+def forged_callback(
+    order_under_test: EcwidOrderUnderTest, scenario_state: ScenarioState, lab: Lab, operation: str, defect: str
+) -> GatewayAnswer:
+    bank_order = order_under_test.bank_order
+    assert bank_order is not None, "the order has no bank order"
     params = {
-        "mdOrder": world["md_order"],
+        "mdOrder": order_under_test.md_order,
         "orderNumber": bank_order["orderNumber"],
         "operation": operation,
         "status": "1",
@@ -233,33 +303,34 @@ def forged_callback(world: dict[str, Any], lab: Lab, operation: str, defect: str
         params["checksum"] = _sign(params, key)
     else:
         raise AssertionError(defect)
-    world["response"] = httpx.get(lab.callback_url, params=params)
+    answer = GatewayAnswer(httpx.get(lab.callback_url, params=params))
+    scenario_state.register(answer)
+    return answer
 
 
 # --- Then ---------------------------------------------------------------------------------------------------
 
 
 @then("the customer sees the store's thank-you page")
-def sees_thank_you(world: dict[str, Any]) -> None:
-    expect(_page(world).get_by_test_id("thank-you")).to_be_visible()
+def sees_thank_you(shopper: Shopper) -> None:
+    expect(shopper.page.get_by_test_id("thank-you")).to_be_visible()
 
 
 @then(parsers.parse('the customer is back at checkout with the message "{text}"'))
-def back_at_checkout(world: dict[str, Any], text: str) -> None:
-    page = _page(world)
+def back_at_checkout(shopper: Shopper, text: str) -> None:
+    page = shopper.page
     expect(page.get_by_test_id("checkout")).to_be_visible()
     expect(page.get_by_test_id("checkout-error")).to_contain_text(text)
 
 
 @then(parsers.parse('the Ecwid order is "{status}"'))
-def ecwid_status_is(world: dict[str, Any], control: SimulatorControl, status: str) -> None:
-    order_id = world.get("order_id") or world["order"]["id"]
-    assert control.order(order_id)["paymentStatus"] == status
+def ecwid_status_is(order_under_test: EcwidOrderUnderTest, control: SimulatorControl, status: str) -> None:
+    assert control.order(order_under_test.order_id)["paymentStatus"] == status
 
 
 @then("Ecwid was set to PAID only after the bank confirmed the payment to the gateway")
-def paid_after_confirmation(world: dict[str, Any], control: SimulatorControl) -> None:
-    entries = control.journal(since=world["mark"])
+def paid_after_confirmation(baseline: Baseline, control: SimulatorControl) -> None:
+    entries = control.journal(since=baseline.mark)
     paid_puts = [
         e
         for e in entries
@@ -283,65 +354,66 @@ def paid_after_confirmation(world: dict[str, Any], control: SimulatorControl) ->
 
 @then(parsers.parse("the bank has {count:d} new order"))
 @then(parsers.parse("the bank has {count:d} new orders"))
-def bank_order_count(world: dict[str, Any], control: SimulatorControl, count: int) -> None:
-    orders = _new_bank_orders(world, control)
+def bank_order_count(baseline: Baseline, control: SimulatorControl, count: int) -> None:
+    orders = new_bank_orders(baseline, control)
     assert len(orders) == count, [o["orderNumber"] for o in orders]
     numbers = {o["orderNumber"] for o in orders}
     assert len(numbers) == count, "bank order numbers must differ"
 
 
 @then("the bank order number is compact and different from the Ecwid order id")
-def compact_order_number(world: dict[str, Any], control: SimulatorControl) -> None:
-    for order in _new_bank_orders(world, control):
+def compact_order_number(baseline: Baseline, control: SimulatorControl) -> None:
+    for order in new_bank_orders(baseline, control):
         assert re.fullmatch(r"[0-9A-Z]{1,32}", order["orderNumber"]), order["orderNumber"]
 
 
 @then("the customer is on the same bank page both times")
-def same_bank_page(world: dict[str, Any]) -> None:
-    assert world["second_form_url"] == world["form_url"]
+def same_bank_page(order_under_test: EcwidOrderUnderTest, repeated_submit: RepeatedSubmit) -> None:
+    assert repeated_submit.form_url == order_under_test.form_url
 
 
 @then("every answer redirects to the same bank page")
-def same_redirects(world: dict[str, Any]) -> None:
-    locations = {r.headers.get("location") for r in world["responses"]}
-    statuses = {r.status_code for r in world["responses"]}
+def same_redirects(gateway_answers: GatewayAnswers) -> None:
+    locations = {r.headers.get("location") for r in gateway_answers.responses}
+    statuses = {r.status_code for r in gateway_answers.responses}
     assert statuses == {303}, statuses
     assert len(locations) == 1, locations
 
 
 @then(parsers.parse("the answer is the generic error page with status {status:d}"))
-def generic_error_page(world: dict[str, Any], status: int) -> None:
-    response: httpx.Response = world["response"]
+def generic_error_page(gateway_answer: GatewayAnswer, status: int) -> None:
+    response = gateway_answer.response
     assert response.status_code == status
     assert 'data-testid="gateway-error"' in response.text
     assert "cannot be processed" in response.text
 
 
 @then("the error page shows nothing from the request and no secret")
-def nothing_leaked(world: dict[str, Any], lab: Lab) -> None:
-    body: str = world["response"].text
-    for value in [*world["sent"].values(), *lab.secrets.values(), world["order"]["referenceTransactionId"]]:
+def nothing_leaked(gateway_answer: GatewayAnswer, order_under_test: EcwidOrderUnderTest, lab: Lab) -> None:
+    body = gateway_answer.response.text
+    reference = order_under_test.full_order["referenceTransactionId"]
+    for value in [*gateway_answer.sent.values(), *lab.secrets.values(), reference]:
         assert value not in body
 
 
 @then("the bank received no registration")
-def no_registration(world: dict[str, Any], control: SimulatorControl) -> None:
-    registers = [e for e in control.journal(since=world["mark"]) if e["operation"] == "register.do"]
+def no_registration(baseline: Baseline, control: SimulatorControl) -> None:
+    registers = [e for e in control.journal(since=baseline.mark) if e["operation"] == "register.do"]
     assert registers == []
-    assert _new_bank_orders(world, control) == []
+    assert new_bank_orders(baseline, control) == []
 
 
 @then(parsers.parse("the gateway answers {status:d}"))
-def gateway_answers(world: dict[str, Any], status: int) -> None:
-    assert world["response"].status_code == status, world["response"].status_code
+def gateway_answers_status(gateway_answer: GatewayAnswer, status: int) -> None:
+    assert gateway_answer.response.status_code == status, gateway_answer.response.status_code
 
 
 @then("the bank payment is still unpaid")
-def still_unpaid(world: dict[str, Any], control: SimulatorControl) -> None:
-    assert control.bank_order(world["md_order"])["orderStatus"] == 0
+def still_unpaid(order_under_test: EcwidOrderUnderTest, control: SimulatorControl) -> None:
+    assert control.bank_order(order_under_test.md_order)["orderStatus"] == 0
 
 
 @then("no Ecwid update was sent")
-def no_ecwid_update(world: dict[str, Any], control: SimulatorControl) -> None:
-    puts = [e for e in control.journal(since=world["mark"]) if e["service"] == "ecwid" and e["method"] == "PUT"]
+def no_ecwid_update(baseline: Baseline, control: SimulatorControl) -> None:
+    puts = [e for e in control.journal(since=baseline.mark) if e["service"] == "ecwid" and e["method"] == "PUT"]
     assert puts == []

@@ -42,7 +42,7 @@ MAX_JOURNAL_LINES = 200
 _ID_PARAMS = frozenset({"orderId", "mdOrder", "orderNumber", "referenceTransactionId", "externalTransactionId"})
 _PATH_ID_RE = re.compile(r"/orders/([^/?#\s]+)")
 _SUMMARY_ID_RE = re.compile(r"\b(?:mdOrder|orderNumber|order|externalTransactionId)[= ]([A-Za-z0-9_-]+)")
-# World keys that hold no order of the scenario's own (bank_before: every bank order that existed before it).
+# State keys that hold no order of the scenario's own (bank_before: every bank order that existed before it).
 _NOT_THE_SCENARIOS = frozenset({"page", "mark", "bank_before"})
 _MIN_ID_LENGTH = 4  # shorter values ("1", "AMD") are never an order's identity
 _SLUG_RE = re.compile(r"[^a-zA-Z0-9]+")
@@ -116,8 +116,9 @@ def _ids_in_url(url: str) -> set[str]:
     return {value for key in ("mdOrder", "orderId", "orderNumber") for value in query.get(key, []) if _is_id(value)}
 
 
-def harvest_ids(world: Mapping[str, Any]) -> set[str]:
-    """Order ids a scenario's ``world`` holds: its Ecwid order, bank order, and the ids in URLs it saw or called."""
+def harvest_ids(values: Mapping[str, Any]) -> set[str]:
+    """Order ids a scenario's state values hold (``state.EvidenceSource.evidence_values``): its Ecwid order, bank
+    order, and the ids in URLs it saw or called."""
     found: set[str] = set()
 
     def visit(value: object, depth: int = 0) -> None:
@@ -141,7 +142,7 @@ def harvest_ids(world: Mapping[str, Any]) -> set[str]:
             if request is not None:
                 visit(str(getattr(request, "url", "")), depth + 1)
 
-    for key, value in world.items():
+    for key, value in values.items():
         if key == "order_id" and _is_id(value):
             found.add(str(value))
         elif key not in _NOT_THE_SCENARIOS:
@@ -259,12 +260,19 @@ class ScenarioEvidence:
         """Declare order ids (Ecwid order id, mdOrder, orderNumber) as this scenario's own."""
         self._ids.update(value for value in ids if _is_id(value))
 
-    def journal(self, entries: Iterable[Mapping[str, Any]], world: Mapping[str, Any] | None = None) -> None:
-        """Add the journal excerpt of this scenario's own orders (from ``track`` and the ``world``)."""
+    def journal(
+        self,
+        entries: Iterable[Mapping[str, Any]],
+        values: Mapping[str, Any] | None = None,
+        **older: Mapping[str, Any],
+    ) -> None:
+        """Add the journal excerpt of this scenario's own orders: those declared with ``track``, and those named in
+        ``values`` (read with ``harvest_ids``; ``world=`` is that argument's older keyword, still accepted)."""
         if not self.enabled:
             return
         everything = list(entries)
-        seeds = self._ids | (harvest_ids(world) if world is not None else set())
+        given = values if values is not None else older.get("world")
+        seeds = self._ids | (harvest_ids(given) if given is not None else set())
         own = own_entries(everything, seeds)
         lines = [format_entry(entry) for entry in own]
         if len(lines) > MAX_JOURNAL_LINES:
