@@ -1,5 +1,8 @@
-"""Browser fixtures for the e2e tests: one chromium per session, a fresh context per page (skipped, with the reason,
-when Debian's chromium is not installed)."""
+"""Browser fixtures for the e2e tests: one chromium per test module, a fresh context per page (skipped, with the
+reason, when Debian's chromium is not installed).
+
+Module scope, not session scope: Playwright's sync API runs its own event loop, and one left open would make the
+feature suite's own Playwright (started later in the same pytest run) fail with "Sync API inside the asyncio loop"."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from tests.browser_support import CHROMIUM, OpenPage, launch, new_context
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no chromium at {CHROMIUM} (bash scripts/setup.sh installs it)")
@@ -20,7 +23,7 @@ def playwright() -> Iterator[Playwright]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     launched = launch(playwright)
     yield launched
