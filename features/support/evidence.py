@@ -264,15 +264,13 @@ class ScenarioEvidence:
         self,
         entries: Iterable[Mapping[str, Any]],
         values: Mapping[str, Any] | None = None,
-        **older: Mapping[str, Any],
     ) -> None:
         """Add the journal excerpt of this scenario's own orders: those declared with ``track``, and those named in
-        ``values`` (read with ``harvest_ids``; ``world=`` is that argument's older keyword, still accepted)."""
+        ``values`` (read with ``harvest_ids``)."""
         if not self.enabled:
             return
         everything = list(entries)
-        given = values if values is not None else older.get("world")
-        seeds = self._ids | (harvest_ids(given) if given is not None else set())
+        seeds = self._ids | (harvest_ids(values) if values is not None else set())
         own = own_entries(everything, seeds)
         lines = [format_entry(entry) for entry in own]
         if len(lines) > MAX_JOURNAL_LINES:

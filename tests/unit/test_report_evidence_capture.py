@@ -176,7 +176,7 @@ def test_nothing_is_recorded_without_a_report_directory() -> None:
     own.page(page, "checkout")
     own.after_step("When x")
     own.step_failed("When x")
-    own.journal([{"seq": 1, "params": {"mdOrder": "md-0001"}}], world={"md_order": "md-0001"})
+    own.journal([{"seq": 1, "params": {"mdOrder": "md-0001"}}], values={"md_order": "md-0001"})
     own.flush()
 
     assert page.shots == []
@@ -242,7 +242,7 @@ def test_the_recorded_journal_names_only_the_scenarios_orders_and_counts_what_it
     own = recorder(tmp_path)
     own.track(MINE_ECWID)
 
-    own.journal(JOURNAL, world={"form_url": f"http://sim/payment/merchants/sim/payment_en.html?mdOrder={MINE_MD}"})
+    own.journal(JOURNAL, values={"form_url": f"http://sim/payment/merchants/sim/payment_en.html?mdOrder={MINE_MD}"})
 
     [record] = own.records
     assert record["label"] == JOURNAL_LABEL
@@ -254,7 +254,7 @@ def test_the_recorded_journal_names_only_the_scenarios_orders_and_counts_what_it
 def test_a_journal_without_the_scenarios_orders_says_so(tmp_path: Path) -> None:
     own = recorder(tmp_path)
 
-    own.journal(JOURNAL[3:5], world={})
+    own.journal(JOURNAL[3:5], values={})
 
     assert own.records[0]["text"] == (
         "no journal entry names this scenario's orders (2 entries of other orders or of no order left out)"
@@ -267,8 +267,8 @@ class FakeResponse:
         self.request = type("Request", (), {"url": url})()
 
 
-def test_harvest_ids_finds_the_scenarios_orders_in_its_world_but_not_earlier_bank_orders() -> None:
-    world = {
+def test_harvest_ids_finds_the_scenarios_orders_in_its_state_but_not_earlier_bank_orders() -> None:
+    state = {
         "mark": 41,
         "bank_before": {OTHER_MD},
         "order": {"id": MINE_ECWID, "referenceTransactionId": MINE_REF, "total": 15000.0},
@@ -279,7 +279,7 @@ def test_harvest_ids_finds_the_scenarios_orders_in_its_world_but_not_earlier_ban
         "page": object(),
     }
 
-    assert harvest_ids(world) == {MINE_ECWID, MINE_REF, MINE_MD, "md-cb-0003", MINE_NUMBER, "B21A3C"}
+    assert harvest_ids(state) == {MINE_ECWID, MINE_REF, MINE_MD, "md-cb-0003", MINE_NUMBER, "B21A3C"}
 
 
 # ---------------------------------------------------------------- the lines the report reads
