@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from features.steps.bank_flow_steps import *  # noqa: F403 - 3-D Secure, pending and abandoned payments
 from features.steps.chaos_steps import *  # noqa: F403 - callback chaos and bank faults (RC-07..RC-11, RC-26)
 from features.steps.common_steps import *  # noqa: F403 - registers the shared step definitions
+from features.support.browser import launch
 from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence, recorder, report_dir
 from features.support.evidence import evidence as evidence  # the fixture, re-exported
@@ -27,17 +28,6 @@ from features.support.state import ScenarioState
 from features.support.state import scenario_state as scenario_state  # the fixture, re-exported (evidence only)
 from lab import Lab, LabSecrets
 
-CHROMIUM = os.environ.get("VPOSLAB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-]
 DEVICES = {"desktop": None, "iPhone": "iPhone 13", "Android": "Pixel 7"}
 
 
@@ -66,7 +56,7 @@ def playwright_session() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright_session: Playwright) -> Iterator[Browser]:
-    launched = playwright_session.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    launched = launch(playwright_session)
     yield launched
     launched.close()
 

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 from pytest_bdd import given, parsers, then, when
 
-from features.steps.common_steps import PRODUCT_SKUS
+from features.steps.common_steps import order_in_store
 from features.support.chaos_control import ChaosControl, wait_until
 from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence
@@ -307,13 +307,7 @@ def order_and_try_to_pay(
     shopper: Shopper, scenario_state: ScenarioState, evidence: ScenarioEvidence, quantity: int, product: str
 ) -> EcwidOrderUnderTest:
     """The order, with what the gateway answered when the store sent the customer to pay (``pay_answer``)."""
-    page = shopper.page
-    sku = PRODUCT_SKUS[product]
-    page.fill(f"#quantity-{sku}", str(quantity))
-    page.select_option(f"#lang-{sku}", shopper.lang)
-    page.click(f"#buy-{sku}")
-    order_id = page.get_by_test_id("order-id").inner_text().strip()
-    evidence.page(page, f"store: order {order_id} ready to pay")
+    page, order_id = order_in_store(shopper, evidence, quantity, product)
     with page.expect_response(lambda r: "/ecwid/payment" in r.url, timeout=40_000) as answer:
         page.click("#pay-button", no_wait_after=True)
     page.wait_for_load_state(timeout=40_000)

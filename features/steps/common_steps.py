@@ -110,10 +110,9 @@ def ecwid_order_registered(
 # --- When: the browser --------------------------------------------------------------------------------------
 
 
-@when(parsers.parse('the customer orders {quantity:d} "{product}" and goes to pay'), target_fixture="order_under_test")
-def order_and_go_to_pay(
-    shopper: Shopper, scenario_state: ScenarioState, evidence: ScenarioEvidence, quantity: int, product: str
-) -> EcwidOrderUnderTest:
+def order_in_store(shopper: Shopper, evidence: ScenarioEvidence, quantity: int, product: str) -> tuple[Page, str]:
+    """The customer buys ``quantity`` of ``product`` in their language; returns the page (the store's payment page,
+    before "Pay by card") and the new Ecwid order id."""
     page = shopper.page
     sku = PRODUCT_SKUS[product]
     page.fill(f"#quantity-{sku}", str(quantity))
@@ -121,6 +120,14 @@ def order_and_go_to_pay(
     page.click(f"#buy-{sku}")
     order_id = page.get_by_test_id("order-id").inner_text().strip()
     evidence.page(page, f"store: order {order_id} ready to pay")
+    return page, order_id
+
+
+@when(parsers.parse('the customer orders {quantity:d} "{product}" and goes to pay'), target_fixture="order_under_test")
+def order_and_go_to_pay(
+    shopper: Shopper, scenario_state: ScenarioState, evidence: ScenarioEvidence, quantity: int, product: str
+) -> EcwidOrderUnderTest:
+    page, order_id = order_in_store(shopper, evidence, quantity, product)
     page.click("#pay-button")
     expect(page.locator("#card-form")).to_be_visible()
     ordered = EcwidOrderUnderTest(order_id=order_id, form_url=page.url)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from tests.browser_support import CHROMIUM, OpenPage, launch, new_context
+from features.support.browser import CHROMIUM, OpenPage, launch, new_context
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from features.support.browser import OpenPage, assert_no_horizontal_scroll, shot
 from lab import Lab
 from simulator.vpos.texts import ACS_TEXTS
-from tests.browser_support import OpenPage, assert_no_horizontal_scroll, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

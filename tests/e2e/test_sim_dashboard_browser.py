@@ -16,9 +16,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from features.support.browser import shot
 from simulator import EcwidStore, SimulatorConfig, VposMerchant, create_app, get_state
 from simulator.testing import ServerThread
-from tests.browser_support import shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from features.support.browser import OpenPage, assert_no_horizontal_scroll, shot
 from lab import Lab
 from simulator.ecwid.texts import TEXTS as STORE
 from simulator.vpos.cards import TEST_CARDS
 from simulator.vpos.texts import TEXTS as BANK
-from tests.browser_support import OpenPage, assert_no_horizontal_scroll, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

@@ -1,6 +1,7 @@
-"""How the project's browser tests drive Debian's chromium (docs/tooling.md), in one place: the executable, the
-launch arguments that keep it quiet on a closed network, contexts per device, screenshots a person can look at,
-and the no-sideways-scrolling check. ``tests/e2e/conftest.py`` turns these into fixtures."""
+"""How the project drives Debian's chromium (docs/tooling.md), in one place for the feature suite and the e2e tests:
+the executable, the launch arguments that keep it quiet on a closed network, contexts per device, screenshots a
+person can look at, and the no-sideways-scrolling check. ``features/conftest.py`` and ``tests/e2e/conftest.py``
+turn these into fixtures."""
 
 from __future__ import annotations
 
