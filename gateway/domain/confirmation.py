@@ -30,6 +30,16 @@ DECLINE_BY_TIMEOUT_CODES = frozenset({"-2007", "1001"})
 
 
 @dataclass(frozen=True)
+class ProviderRefund:
+    """One entry of the bank's ``refunds[]`` (response version 5+; ``externalRefundId`` from version 21)."""
+
+    amount_minor: int | None
+    external_refund_id: str | None = None
+    bank_refund_id: str | None = None
+    succeeded: bool = True  # False: the bank accepted the request, then the refund failed
+
+
+@dataclass(frozen=True)
 class ProviderStatus:
     """The parts of getOrderStatusExtended a decision needs. Amounts are minor units; ``None`` when the bank's
     response version does not carry them (protocols.md 2.9)."""
@@ -43,6 +53,9 @@ class ProviderStatus:
     deposited_minor: int | None = None
     refunded_minor: int | None = None
     provider_order_id: str | None = None  # mdOrder, when the answer names it (lookups by orderNumber)
+    approved_minor: int | None = None
+    payment_state: str | None = None  # paymentAmountInfo.paymentState (CREATED / APPROVED / DEPOSITED / ...)
+    refunds: tuple[ProviderRefund, ...] | None = None  # None: this response version has no refunds[]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@
     ├── EcwidApiError              ecwid_api_error           (Ecwid REST refused or failed)
     ├── UnknownPayment             unknown_payment           (return/callback for an order we never registered)
     ├── BadChecksum                bad_checksum              (callback signature missing or wrong)
+    ├── OperationRefused           operation_refused         (refund / reverse / capture not allowed; ``reason``)
     └── ConfigurationError         configuration_error       (settings missing or unsafe)
 
 Messages never carry secrets or payloads: they are safe to log.
@@ -61,6 +62,20 @@ class UnknownPayment(GatewayError):
 
 class BadChecksum(GatewayError):
     code = "bad_checksum"
+
+
+class OperationRefused(GatewayError):
+    """A money operation after the payment that must not happen (or the bank refused it). ``reason`` is a stable
+    code a console can translate: ``not_paid``, ``amount_not_positive``, ``over_refund``, ``already_reversed``,
+    ``not_reversible``, ``not_held``, ``over_capture``, ``operation_in_progress``, ``bank_refused``,
+    ``bank_unavailable``; ``detail`` says the numbers (no secrets)."""
+
+    code = "operation_refused"
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
 
 
 class ConfigurationError(GatewayError):

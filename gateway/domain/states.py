@@ -55,6 +55,42 @@ WAITING_STATES = frozenset({S.AUTHENTICATING, S.PENDING})
 SETTLED_PAID_STATES = frozenset({S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.REVERSED})
 
 
+class RefundStatus(StrEnum):
+    """A refund of ours (one ``refund.do`` with our ``externalRefundId``). Only the bank's ``refunds[]`` makes one
+    final: errorCode 0 from refund.do proves only that the bank took the request (protocols.md 2.9).
+
+        requested -> accepted | completed | refused | failed | unknown
+        accepted -> completed | failed
+        unknown -> accepted | completed | refused | failed
+
+    ``requested``: written before the bank call (a crash after it leaves a row to retry with the same id);
+    ``unknown``: the call got no clear answer; a retry sends the same ``externalRefundId``, so it refunds once.
+    """
+
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    UNKNOWN = "unknown"
+    COMPLETED = "completed"
+    REFUSED = "refused"
+    FAILED = "failed"
+
+
+R = RefundStatus
+
+REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
+    R.REQUESTED: frozenset({R.ACCEPTED, R.COMPLETED, R.REFUSED, R.FAILED, R.UNKNOWN}),
+    R.UNKNOWN: frozenset({R.ACCEPTED, R.COMPLETED, R.REFUSED, R.FAILED}),
+    R.ACCEPTED: frozenset({R.COMPLETED, R.FAILED}),
+}
+
+OPEN_REFUND_STATES = frozenset({R.REQUESTED, R.UNKNOWN, R.ACCEPTED})
+"""Refunds whose money may still leave: counted against what is left to refund."""
+
+
+def refund_sources(target: RefundStatus) -> frozenset[RefundStatus]:
+    return frozenset(src for src, targets in REFUND_TRANSITIONS.items() if target in targets)
+
+
 def allowed_sources(target: AttemptStatus) -> frozenset[AttemptStatus]:
     """Every state from which ``target`` may be reached: the WHERE clause of a compare-and-set update."""
     return frozenset(src for src, targets in TRANSITIONS.items() if target in targets)

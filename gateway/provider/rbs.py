@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from gateway.domain.confirmation import ProviderStatus
+from gateway.domain.confirmation import ProviderRefund, ProviderStatus
 from gateway.domain.errors import ConfigurationError, ProviderError, ProviderUnavailable
 from gateway.provider.port import Registered, Registration
 from gateway.settings import ProviderCredentials
@@ -42,11 +42,37 @@ class RbsProvider:
         }
         if registration.callback_url:
             params["dynamicCallbackUrl"] = registration.callback_url
-        body = self._call("register.do", params, registration.amount.currency)
+        method = "registerPreAuth.do" if registration.two_phase else "register.do"
+        body = self._call(method, params, registration.amount.currency)
         order_id, form_url = body.get("orderId"), body.get("formUrl")
         if not isinstance(order_id, str) or not isinstance(form_url, str) or not order_id or not form_url:
             raise ProviderUnavailable("register.do answered without orderId/formUrl")
         return Registered(provider_order_id=order_id, form_url=form_url)
+
+    def deposit(self, provider_order_id: str, amount_minor: int, currency: str) -> None:
+        _positive(amount_minor, "deposit")
+        self._call("deposit.do", {"orderId": provider_order_id, "amount": str(amount_minor)}, currency)
+
+    def reverse(self, provider_order_id: str, currency: str) -> None:
+        self._call("reverse.do", {"orderId": provider_order_id}, currency)
+
+    def refund(
+        self,
+        provider_order_id: str,
+        amount_minor: int,
+        currency: str,
+        *,
+        external_refund_id: str,
+        expected_deposited_minor: int | None,
+    ) -> None:
+        _positive(amount_minor, "refund")
+        params = {"orderId": provider_order_id, "amount": str(amount_minor), "externalRefundId": external_refund_id}
+        if expected_deposited_minor is not None:
+            params["expectedDepositedAmount"] = str(expected_deposited_minor)
+        self._call("refund.do", params, currency)
+
+    def decline(self, provider_order_id: str, order_number: str, currency: str) -> None:
+        self._call("decline.do", {"orderId": provider_order_id, "orderNumber": order_number}, currency)
 
     def get_status(self, provider_order_id: str, currency: str, language: str = "en") -> ProviderStatus:
         return self._status({"orderId": provider_order_id}, currency, language)
@@ -87,6 +113,9 @@ class RbsProvider:
             deposited_minor=_minor(amounts.get("depositedAmount")) if amounts else None,
             refunded_minor=_refunded(amounts, body.get("refunds")),
             provider_order_id=lookup.get("orderId") or _attribute(body.get("attributes"), "mdOrder"),
+            approved_minor=_minor(amounts.get("approvedAmount")) if amounts else None,
+            payment_state=str(amounts["paymentState"]) if amounts and amounts.get("paymentState") else None,
+            refunds=_refund_list(body.get("refunds")),
         )
 
     def _call(
@@ -136,12 +165,47 @@ def _minor(value: Any) -> int | None:
     return None
 
 
+def _positive(amount_minor: int, what: str) -> None:
+    """The bank reads ``amount=0`` as "the whole order" (protocols.md 2.9): a 0 here is always a bug upstream."""
+    if amount_minor <= 0:
+        raise ValueError(f"{what} amount must be positive, got {amount_minor}")
+
+
+_FAILED_REFUND_STATES = frozenset({"FAILED", "DECLINED", "ERROR", "REJECTED", "CANCELLED"})
+
+
+def _refund_list(refunds: Any) -> tuple[ProviderRefund, ...] | None:
+    """``refunds[]`` as typed entries; None when the response version has no such list. An entry counts as failed
+    when it says so (a non-zero ``actionCode``, or a failed state/status); otherwise it is a refund the bank made."""
+    if not isinstance(refunds, list):
+        return None
+    entries = []
+    for item in refunds:
+        if not isinstance(item, dict):
+            continue
+        action = str(item.get("actionCode", "0")).strip() or "0"
+        state = str(item.get("state", item.get("status", item.get("refundStatus", "")))).strip().upper()
+        failed = action != "0" or state in _FAILED_REFUND_STATES or item.get("approved") is False
+        ref = item.get("externalRefundId")
+        bank_id = item.get("refundId", item.get("referenceNumber", item.get("id")))
+        entries.append(
+            ProviderRefund(
+                amount_minor=_minor(item.get("amount")),
+                external_refund_id=str(ref) if ref not in (None, "") else None,
+                bank_refund_id=str(bank_id)[:64] if bank_id not in (None, "") else None,
+                succeeded=not failed,
+            )
+        )
+    return tuple(entries)
+
+
 def _refunded(amounts: Any, refunds: Any) -> int | None:
     """``paymentAmountInfo.refundedAmount`` (response version 3+), else the sum of ``refunds[]`` (version 5+)."""
     if isinstance(amounts, dict) and _minor(amounts.get("refundedAmount")) is not None:
         return _minor(amounts.get("refundedAmount"))
-    if isinstance(refunds, list) and refunds:
-        values = [_minor(r.get("amount")) if isinstance(r, dict) else None for r in refunds]
+    entries = _refund_list(refunds)
+    if entries:
+        values = [r.amount_minor for r in entries if r.succeeded]
         if all(v is not None for v in values):
             return sum(v for v in values if v is not None)
     return None

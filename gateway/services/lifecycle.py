@@ -19,9 +19,16 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from gateway.domain.states import SETTLED_PAID_STATES, AttemptStatus, allowed_sources, project_ecwid_status
+from gateway.domain.states import (
+    SETTLED_PAID_STATES,
+    AttemptStatus,
+    RefundStatus,
+    allowed_sources,
+    project_ecwid_status,
+    refund_sources,
+)
 from gateway.services.journal import record_event
-from gateway.store.models import Attempt, OutboxMessage, PaymentSession
+from gateway.store.models import Attempt, OutboxMessage, PaymentSession, Refund
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +82,45 @@ def transition(
     log.info("attempt_transition attempt=%s to=%s source=%s", attempt.order_number, target.value, source)
     ecwid_status = project_and_enqueue(session, attempt.session_id, now=now, reason=source)
     return TransitionResult(True, target, ecwid_status)
+
+
+def refund_transition(
+    session: Session,
+    refund_id: int,
+    target: RefundStatus,
+    *,
+    now: datetime,
+    source: str,
+    values: Mapping[str, Any] | None = None,
+) -> bool:
+    """The one writer of ``Refund.status`` (house rule 14): a compare-and-set from the states the refund table
+    allows, with the event recorded in the caller's transaction. True when this call changed the row."""
+    sources = [s.value for s in refund_sources(target)]
+    extra = dict(values or {})
+    if target in (RefundStatus.COMPLETED, RefundStatus.FAILED, RefundStatus.REFUSED):
+        extra.setdefault("completed_at", now)
+    result = session.execute(
+        update(Refund)
+        .where(Refund.id == refund_id, Refund.status.in_(sources))
+        .values(status=target.value, updated_at=now, **extra)
+        .execution_options(synchronize_session=False)
+    )
+    refund = session.get(Refund, refund_id)
+    if refund is None:
+        raise LookupError(refund_id)
+    session.refresh(refund)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    record_event(
+        session,
+        refund.session_id,
+        f"refund:{target.value}",
+        now,
+        attempt_id=refund.attempt_id,
+        detail=f"source={source} refund={refund.external_refund_id} amount={refund.amount_minor}",
+    )
+    log.info("refund_transition refund=%s to=%s source=%s", refund.external_refund_id, target.value, source)
+    return True
 
 
 def release_waiting_customer(session: Session, attempt_id: int, *, now: datetime) -> str:

@@ -14,7 +14,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from gateway.domain.states import OPEN_STATES, AttemptStatus
@@ -70,6 +82,8 @@ class Attempt(Base):
     status: Mapped[str] = mapped_column(String(32), default=AttemptStatus.REGISTERING.value)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     refunded_minor: Mapped[int | None] = mapped_column(BigInteger)  # as the bank reports it, after a refund
+    deposited_minor: Mapped[int | None] = mapped_column(BigInteger)  # as the bank reports it (two-phase: captured)
+    two_phase: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     currency: Mapped[str] = mapped_column(String(3))
     language: Mapped[str] = mapped_column(String(2))
     page_view: Mapped[str] = mapped_column(String(8))
@@ -108,6 +122,61 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+class Refund(Base):
+    """One refund of ours at the bank. ``external_refund_id`` is sent as ``externalRefundId`` so a retry after a lost
+    answer returns the bank's existing refund instead of making a second one. Written only by
+    ``gateway.services.lifecycle.refund_transition`` (house rule 14)."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("payment_attempts.id"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("payment_sessions.id"), index=True)
+    external_refund_id: Mapped[str] = mapped_column(String(32), unique=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    expected_deposited_minor: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="requested")
+    bank_refund_id: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+
+
+class Operator(Base):
+    """A person at the shop who uses the operator console: their own account, a hashed password, optionally TOTP."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)  # sealed like Ecwid tokens
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class OperatorAction(Base):
+    """Who did what in the console (and from the command line): every action, refused ones included."""
+
+    __tablename__ = "operator_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))  # an operator's username, or "cli:<user>" / "system"
+    action: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")  # ok | refused | failed
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("payment_sessions.id"), index=True)
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("payment_attempts.id"))
+    exception_id: Mapped[int | None] = mapped_column(ForeignKey("operator_exceptions.id"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
 class OperatorException(Base):
     """Something a person must look at: never hidden, never silently pushed into Ecwid."""
 
@@ -120,6 +189,8 @@ class OperatorException(Base):
     detail: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)  # the latest operator note (all notes: operator_actions)
 
 
 class PaymentEvent(Base):

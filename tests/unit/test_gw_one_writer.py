@@ -1,4 +1,5 @@
-"""House rule 14: ``gateway.services.lifecycle.transition`` is the only code that writes ``Attempt.status``.
+"""House rule 14: ``gateway.services.lifecycle`` (``transition`` for attempts, ``refund_transition`` for refunds) is
+the only code that writes ``Attempt.status`` or ``Refund.status``.
 
 Read from the source (AST), so a new code path that sets the status any other way fails here before it can
 bypass the transition table, the compare-and-set, the event or the Ecwid projection.
@@ -11,6 +12,9 @@ from pathlib import Path
 
 GATEWAY = Path(__file__).resolve().parents[2] / "gateway"
 WRITER = GATEWAY / "services" / "lifecycle.py"
+
+
+_INITIAL_STATUS = {"Attempt": "REGISTERING.value", "Refund": "REQUESTED.value"}
 
 
 def _status_writes(tree: ast.AST) -> list[int]:
@@ -30,9 +34,9 @@ def _status_writes(tree: ast.AST) -> list[int]:
             keywords = {k.arg for k in node.keywords}
             if name == "values" and ("status" in keywords or None in keywords):
                 lines.append(node.lineno)
-            if name == "Attempt":
+            if name in _INITIAL_STATUS:
                 for keyword in node.keywords:
-                    if keyword.arg == "status" and not ast.unparse(keyword.value).endswith("REGISTERING.value"):
+                    if keyword.arg == "status" and not ast.unparse(keyword.value).endswith(_INITIAL_STATUS[name]):
                         lines.append(node.lineno)
             if name in ("setattr",) and len(node.args) >= 2 and ast.unparse(node.args[1]) == "'status'":
                 lines.append(node.lineno)
@@ -57,10 +61,12 @@ def test_the_detector_finds_each_way_of_writing_a_status() -> None:
         "session.execute(update(Attempt).values(**changes))",
         "Attempt(status=AttemptStatus.PAID.value)",
         "setattr(attempt, 'status', 'paid')",
+        "Refund(status=RefundStatus.COMPLETED.value)",
     ]
     for sample in samples:
         assert _status_writes(ast.parse(sample)), sample
     assert _status_writes(ast.parse("Attempt(status=AttemptStatus.REGISTERING.value)")) == []
+    assert _status_writes(ast.parse("Refund(status=RefundStatus.REQUESTED.value)")) == []
     assert _status_writes(ast.parse("message.state = 'sent'")) == []
 
 
