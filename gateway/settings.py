@@ -66,6 +66,23 @@ class Settings(BaseModel):
     )
     poll_after_s: float = Field(default=30.0, gt=0, description="first status check of an open attempt")
     poll_max_interval_s: float = Field(default=300.0, gt=0, description="longest gap between two checks")
+    two_phase_stores: list[int] = Field(
+        default_factory=list,
+        description="stores whose payments are held (registerPreAuth.do) and captured later with deposit.do",
+    )
+    reverse_window_s: float = Field(
+        default=72 * 3600.0, gt=0, description="how long after the payment the bank accepts reverse.do (bank-set)"
+    )
+    ecwid_rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="Ecwid's limit per token; the relay stays under it"
+    )
+    ecwid_backoff_base_s: float = Field(default=2.0, gt=0, description="first retry delay of an Ecwid update")
+    ecwid_backoff_max_s: float = Field(default=300.0, gt=0, description="longest retry delay of an Ecwid update")
+    console_secret_key: SecretStr | None = Field(
+        default=None, description="signs operator console sessions; the console is off (404) without it"
+    )
+    console_require_totp: bool = Field(default=False, description="every operator must use a TOTP second factor")
+    console_session_ttl_s: int = Field(default=8 * 3600, ge=60, description="an operator's login lasts this long")
 
     @field_validator("public_url", "ecwid_api_url")
     @classmethod
@@ -139,6 +156,8 @@ class Settings(BaseModel):
         values.append(self.token_key.get_secret_value())
         if self.callback_key is not None:
             values.append(self.callback_key.get_secret_value())
+        if self.console_secret_key is not None:
+            values.append(self.console_secret_key.get_secret_value())
         return values
 
     @classmethod
@@ -187,9 +206,18 @@ class Settings(BaseModel):
             "pending_wait_s": "PENDING_WAIT_S",
             "poll_after_s": "POLL_AFTER_S",
             "poll_max_interval_s": "POLL_MAX_INTERVAL_S",
+            "reverse_window_s": "REVERSE_WINDOW_S",
+            "ecwid_rate_limit_per_minute": "ECWID_RATE_LIMIT_PER_MINUTE",
+            "ecwid_backoff_base_s": "ECWID_BACKOFF_BASE_S",
+            "ecwid_backoff_max_s": "ECWID_BACKOFF_MAX_S",
+            "console_secret_key": "CONSOLE_SECRET_KEY",
+            "console_require_totp": "CONSOLE_REQUIRE_TOTP",
+            "console_session_ttl_s": "CONSOLE_SESSION_TTL_S",
         }
         if get("ECWID_RETURN_HOSTS"):
             values["ecwid_return_hosts"] = load_json("ECWID_RETURN_HOSTS")
+        if get("TWO_PHASE_STORES"):
+            values["two_phase_stores"] = load_json("TWO_PHASE_STORES")
         for field, name in optional.items():
             raw = get(name)
             if raw is not None and raw != "":
