@@ -21,15 +21,22 @@ class EcwidOrdersClient:
         self._http = http
         self._api_url = api_url.rstrip("/")
 
+    def get_order(self, store_id: int, order_ref: str, token: str) -> dict[str, Any]:
+        """GET the order (its ``paymentStatus``, ``total``...); raises ``EcwidApiError`` like ``update_order``."""
+        response = self._send("GET", store_id, order_ref, token)
+        if response.status_code == 200:
+            try:
+                body = response.json()
+            except ValueError as exc:
+                raise EcwidApiError("Ecwid API answered 200 without JSON", status=200) from exc
+            if isinstance(body, dict):
+                return body
+            raise EcwidApiError("Ecwid API answered a non-object", status=200)
+        raise _refusal(response)
+
     def update_order(self, store_id: int, order_ref: str, token: str, fields: dict[str, Any]) -> None:
         """PUT the fields; returns on ``updateCount >= 1``, raises ``EcwidApiError`` (with ``transient``) else."""
-        url = f"{self._api_url}/{store_id}/orders/{quote(order_ref, safe='')}"
-        try:
-            response = self._http.put(url, json=fields, headers={"Authorization": f"Bearer {token}"})
-        except httpx.TimeoutException as exc:
-            raise EcwidApiError("Ecwid API timed out") from exc
-        except httpx.HTTPError as exc:
-            raise EcwidApiError(f"Ecwid API unreachable: {type(exc).__name__}") from exc
+        response = self._send("PUT", store_id, order_ref, token, fields)
         if response.status_code == 200:
             try:
                 count = response.json().get("updateCount", 0)
@@ -38,14 +45,29 @@ class EcwidOrdersClient:
             if count >= 1:
                 return
             raise EcwidApiError("Ecwid API updated nothing", status=200)
-        retry_after = None
-        if response.status_code == 429:
-            retry_after = _retry_after(response.headers.get("Retry-After"))
-        raise EcwidApiError(
-            f"Ecwid API answered {response.status_code} {_error_code(response)}".strip(),
-            status=response.status_code,
-            retry_after=retry_after,
-        )
+        raise _refusal(response)
+
+    def _send(
+        self, method: str, store_id: int, order_ref: str, token: str, fields: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        url = f"{self._api_url}/{store_id}/orders/{quote(order_ref, safe='')}"
+        try:
+            return self._http.request(method, url, json=fields, headers={"Authorization": f"Bearer {token}"})
+        except httpx.TimeoutException as exc:
+            raise EcwidApiError("Ecwid API timed out") from exc
+        except httpx.HTTPError as exc:
+            raise EcwidApiError(f"Ecwid API unreachable: {type(exc).__name__}") from exc
+
+
+def _refusal(response: httpx.Response) -> EcwidApiError:
+    retry_after = None
+    if response.status_code == 429:
+        retry_after = _retry_after(response.headers.get("Retry-After"))
+    return EcwidApiError(
+        f"Ecwid API answered {response.status_code} {_error_code(response)}".strip(),
+        status=response.status_code,
+        retry_after=retry_after,
+    )
 
 
 def _retry_after(value: str | None) -> float:
