@@ -18,6 +18,7 @@ from simulator.control.api import bp as control_bp
 from simulator.control.bank_api import bp as control_bank_bp
 from simulator.control.callbacks_api import bp as control_callbacks_bp
 from simulator.control.dashboard import bp as dashboard_bp
+from simulator.control.ecwid_api import bp as control_ecwid_bp
 from simulator.control.faults_api import bp as vpos_faults_bp
 from simulator.control.openapi_api import bp as control_openapi_bp
 from simulator.ecwid.api import bp as ecwid_api_bp
@@ -45,6 +46,7 @@ def create_app(config: SimulatorConfig, *, http_transport: httpx.BaseTransport |
     for blueprint in (vpos_api_bp, vpos_page_bp, ecwid_api_bp, storefront_bp, control_bp, vpos_faults_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(control_callbacks_bp)  # /_control/vpos/callbacks... (simulator/README.md, Callbacks)
+    app.register_blueprint(control_ecwid_bp)  # /_control/ecwid/faults, rate-limit, webhooks, history, fake orders
     app.register_blueprint(control_bank_bp)  # /_control/vpos/orders/{mdOrder}/outcome, /cards, /bank (README)
     app.register_blueprint(vpos_acs_bp)  # the issuer's 3-D Secure ACS page under /payment/acs/ (simulator/README.md)
     app.register_blueprint(dashboard_bp)  # HTML pages under /_control/dashboard (simulator/README.md)

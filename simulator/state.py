@@ -18,8 +18,10 @@ from simulator.config import SimulatorConfig
 from simulator.control.clock import VirtualClock
 from simulator.control.journal import Journal
 from simulator.control.scheduler import Scheduler
+from simulator.ecwid.faults import EcwidFaultBook, RateLimiter
 from simulator.ecwid.orders import EcwidOrder, EcwidOrderBook
 from simulator.ecwid.payment_request import PaymentRequest, build_payment_request
+from simulator.ecwid.webhooks import WebhookDispatcher
 from simulator.vpos.callbacks import CallbackDispatcher
 from simulator.vpos.faults import FaultBook
 from simulator.vpos.orders import BankOrderBook
@@ -44,6 +46,9 @@ class SimulatorState:
         )
         self.faults = FaultBook()  # injected bank API faults (/_control/vpos/faults)
         self.shapes = ShapeBook()  # bank response shapes (/_control/vpos/shapes)
+        self.ecwid_faults = EcwidFaultBook()  # injected Ecwid orders API faults (/_control/ecwid/faults)
+        self.ecwid_rate = RateLimiter()  # Ecwid's per-token rate limit (/_control/ecwid/rate-limit)
+        self.ecwid_webhooks = WebhookDispatcher(self.journal, transport=http_transport)  # /_control/ecwid/webhooks
 
     @property
     def config(self) -> SimulatorConfig:
@@ -87,6 +92,9 @@ class SimulatorState:
         self.callbacks.reset()
         self.faults.reset()  # deletes faults, wakes calls sleeping in one
         self.shapes.reset()
+        self.ecwid_faults.reset()  # deletes Ecwid faults, wakes calls hanging in one
+        self.ecwid_rate.reset()
+        self.ecwid_webhooks.reset()
         self.clock.reset()
 
 

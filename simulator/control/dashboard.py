@@ -5,7 +5,11 @@
   callbacks waiting to be sent;
 - ``GET /_control/dashboard/orders/{mdOrder}``: one bank order, its Ecwid order (with the history of PUTs) and
   the journal of both, newest last;
-- ``GET /_control/dashboard/ecwid/{storeId}/{orderId}``: one Ecwid order, its bank orders and their journal.
+- ``GET /_control/dashboard/ecwid/{storeId}/{orderId}``: one Ecwid order (every PUT it received, accepted or
+  refused), its bank orders and their journal.
+
+The main page also has an Ecwid section: injected Ecwid API faults, the rate limit and its use per token, and the
+``order.updated`` webhook setting with its latest deliveries.
 
 Reading is server-rendered and works without JavaScript; it changes nothing (no lazy session expiry, no
 journal entry). The buttons are JavaScript ``fetch`` calls to the JSON control API (POST, PUT or DELETE, never
@@ -30,6 +34,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, render_template
 
 from simulator.control.journal import Journal, redact
+from simulator.ecwid.faults import ECWID_FAULT_KINDS
 from simulator.ecwid.orders import EcwidOrder
 from simulator.errors import NotFound
 from simulator.state import SimulatorState, current_state
@@ -218,6 +223,21 @@ def _ecwid_view(order: EcwidOrder, now: datetime) -> dict[str, Any]:
         "history": [
             {"at": entry.get("at", ""), "fields": dict(entry.get("fields", {}))} for entry in list(order.history)
         ],
+        "puts": [dict(entry) for entry in list(order.puts)],
+    }
+
+
+def _ecwid_settings_view(state: SimulatorState, now: datetime) -> dict[str, Any]:
+    """Ecwid faults, rate limit and webhooks (tokens are masked by their own ``to_json``)."""
+    hooks = state.ecwid_webhooks
+    deliveries = hooks.deliveries()
+    return {
+        "faults": [fault.to_json() for fault in state.ecwid_faults.all()],
+        "fault_kinds": ECWID_FAULT_KINDS,
+        "max_sleep": state.ecwid_faults.max_sleep_seconds,
+        "rate": state.ecwid_rate.to_json(now),
+        "webhooks": hooks.settings(),
+        "deliveries": list(reversed(deliveries))[:_MAX_CALLBACKS_SHOWN],
     }
 
 
@@ -377,6 +397,7 @@ def dashboard() -> str:
         malformed_variants=MALFORMED_VARIANTS,
         bank_methods=BANK_METHODS,
         callbacks=_callbacks_view(state, now),
+        ecwid_settings=_ecwid_settings_view(state, now),
         **_common(state, now),
     )
 
@@ -412,7 +433,7 @@ def bank_order(md_order: str) -> str:
     )
 
 
-@bp.route("/ecwid/<int:store_id>/<order_id>", methods=["GET"])
+@bp.route("/ecwid/<int:store_id>/<path:order_id>", methods=["GET"])
 def ecwid_order(store_id: int, order_id: str) -> str:
     state = current_state()
     order = state.ecwid.find(store_id, order_id)

@@ -1,8 +1,11 @@
 """Ecwid's order book: orders created by the storefront or the control API, updated by the REST API.
 
-Each accepted REST update is kept in the order's ``history`` so tests can assert what the gateway sent and when.
+Each accepted REST update is kept in the order's ``history`` (``{"at", "fields"}``) so tests can assert what the
+gateway sent and when; ``puts`` keeps every PUT that reached the order, accepted or refused (by an injected fault,
+the rate limit, a bad token or bad input), with its HTTP status, the token (masked) and the app
+(``GET /_control/ecwid/orders/{storeId}/{ref}/history``).
 Orders are looked up by ``id`` ("XJ12H"), numeric ``internalId`` or ``referenceTransactionId``
-("transaction_<internalId>") - the three forms the REST path accepts.
+("transaction_<internalId>", or the custom one an order was created with) - the three forms the REST path accepts.
 """
 
 from __future__ import annotations
@@ -84,12 +87,19 @@ class EcwidOrder:
     private_admin_notes: str = ""
     return_keys: set[str] = field(default_factory=set)
     history: list[dict[str, Any]] = field(default_factory=list)
+    puts: list[dict[str, Any]] = field(default_factory=list)
+    reference_id: str | None = None
+    """A custom ``referenceTransactionId`` (odd or long ids for tests); None: ``transaction_<internalId>``."""
+    person: dict[str, Any] | None = None
+    """A custom billing/shipping person (fake orders); None: the default test buyer."""
 
     @property
     def reference_transaction_id(self) -> str:
-        return f"transaction_{self.internal_id}"
+        return self.reference_id or f"transaction_{self.internal_id}"
 
     def billing_person(self) -> dict[str, Any]:
+        if self.person is not None:
+            return {**self.person, "email": self.email}
         return {
             "name": "Test Buyer",
             "email": self.email,
@@ -163,10 +173,17 @@ class EcwidOrderBook:
         order_id: str | None = None,
         ip_address: str = "127.0.0.1",
         payment_module: str = "CUSTOM_PAYMENT_APP-vposlab-pay",
+        reference_id: str | None = None,
+        person: dict[str, Any] | None = None,
     ) -> EcwidOrder:
         with self._lock:
             if order_id is not None and (store_id, order_id) in self._orders:
                 raise DuplicateOrderId(order_id)
+            if reference_id is not None and any(
+                o.store_id == store_id and reference_id in (o.id, o.reference_transaction_id)
+                for o in self._orders.values()
+            ):
+                raise DuplicateOrderId(reference_id)
             new_id = order_id or self._fresh_id(store_id)
             internal_id = self._next_internal_id
             self._next_internal_id += 1
@@ -184,6 +201,8 @@ class EcwidOrderBook:
                 create_date=now,
                 ip_address=ip_address,
                 payment_module=payment_module,
+                reference_id=reference_id,
+                person=person,
             )
             self._orders[(store_id, new_id)] = order
             return order
@@ -196,11 +215,15 @@ class EcwidOrderBook:
                 return candidate
 
     def find(self, store_id: int, ref: str) -> EcwidOrder | None:
-        """By ``id``, else numeric ``internalId``, else ``transaction_<internalId>``."""
+        """By ``id``, else a custom ``referenceTransactionId``, else numeric ``internalId``, else
+        ``transaction_<internalId>``."""
         with self._lock:
             order = self._orders.get((store_id, ref))
             if order is not None:
                 return order
+            for candidate in self._orders.values():
+                if candidate.store_id == store_id and candidate.reference_id == ref:
+                    return candidate
             internal = ref.removeprefix("transaction_")
             if internal.isdigit():
                 number = int(internal)
@@ -209,9 +232,13 @@ class EcwidOrderBook:
                         return candidate
             return None
 
-    def update(self, order: EcwidOrder, fields: dict[str, str], now: datetime) -> None:
-        """Apply validated fields and append them to the order's history."""
+    def update(
+        self, order: EcwidOrder, fields: dict[str, str], now: datetime, *, meta: dict[str, Any] | None = None
+    ) -> str:
+        """Apply validated fields and append them to the order's history (and, with ``meta``: who sent them, to
+        ``puts``); returns the paymentStatus before the update."""
         with self._lock:
+            old_status = order.payment_status
             for name, value in fields.items():
                 if name == "paymentStatus":
                     order.payment_status = value
@@ -223,7 +250,46 @@ class EcwidOrderBook:
                     order.payment_message = value
                 elif name == "privateAdminNotes":
                     order.private_admin_notes = value
-            order.history.append({"at": now.isoformat(timespec="milliseconds"), "fields": dict(fields)})
+            at = now.isoformat(timespec="milliseconds")
+            order.history.append({"at": at, "fields": dict(fields)})
+            if meta is not None:
+                order.puts.append(
+                    {
+                        "seq": len(order.puts) + 1,
+                        "at": at,
+                        "accepted": True,
+                        "httpStatus": 200,
+                        "errorCode": None,
+                        "fields": dict(fields),
+                        "oldPaymentStatus": old_status,
+                        "newPaymentStatus": order.payment_status,
+                        **meta,
+                    }
+                )
+            return old_status
+
+    def record_refused(
+        self, order: EcwidOrder, fields: dict[str, Any], now: datetime, *, http_status: int, error_code: str, **meta: Any
+    ) -> None:
+        """A PUT that reached this order but changed nothing (a fault, the rate limit, a bad token or body)."""
+        with self._lock:
+            order.puts.append(
+                {
+                    "seq": len(order.puts) + 1,
+                    "at": now.isoformat(timespec="milliseconds"),
+                    "accepted": False,
+                    "httpStatus": http_status,
+                    "errorCode": error_code,
+                    "fields": dict(fields),
+                    "oldPaymentStatus": order.payment_status,
+                    "newPaymentStatus": None,
+                    **meta,
+                }
+            )
+
+    def put_log(self, order: EcwidOrder) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(entry) for entry in order.puts]
 
     def add_return_key(self, order: EcwidOrder, key: str) -> None:
         with self._lock:

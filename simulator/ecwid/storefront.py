@@ -322,7 +322,7 @@ def _client_id(state: SimulatorState, store_id: int) -> str:
     return store.app_client_id if store else ""
 
 
-@bp.route("/<int:store_id>/orders/<order_id>/pay", methods=["GET"])
+@bp.route("/<int:store_id>/orders/<path:order_id>/pay", methods=["GET"])
 def pay_again(store_id: int, order_id: str) -> Response:
     note("pay page", f"store={store_id} order={order_id}")
     state = current_state()
@@ -339,7 +339,7 @@ def pay_again(store_id: int, order_id: str) -> Response:
 # -- the customer's return -----------------------------------------------------------------------------------
 
 
-@bp.route("/<int:store_id>/return/<order_id>", methods=["GET"])
+@bp.route("/<int:store_id>/return/<path:order_id>", methods=["GET"])
 def customer_return(store_id: int, order_id: str) -> Response:
     note("return", f"store={store_id} order={order_id}")
     state = current_state()
