@@ -4,7 +4,10 @@
   pending, expire) through the same single writer and callbacks as the card and ACS pages
   (``simulator.vpos.outcomes``); 400 bad input, 404 unknown order, 409 a move the state machine refuses;
 - ``GET /cards``: the test card table (``simulator.vpos.cards.TEST_CARDS``), the ACS page's magic OTP;
-- ``GET|PUT /bank``: bank-wide settings (``pendingSeconds``: how long a pending test card stays in orderStatus 7).
+- ``GET|PUT /bank``: bank-wide settings: ``pendingSeconds`` (how long a pending test card stays in orderStatus 7),
+  ``reverseWindowSeconds`` (how long reverse.do still cancels a deposited order, 72 h by default),
+  ``partialDeposit`` (deposit.do may capture less than held), ``failNextRefund`` (the next refund.do answers 0 but
+  the refund ends FAILED), ``disabledMethods`` (per merchant userName or ``*``: money methods answering HTTP 404).
 
 Bad input -> 400 ``{"error": "bad_input", "message": ...}``, unknown things -> 404, refused moves -> 409
 ``{"error": "conflict", ...}`` (``simulator.errors``). Changes are journaled (service ``control``). Reset
@@ -39,6 +42,10 @@ bp = Blueprint("vpos_bank", __name__, url_prefix="/_control/vpos")
 
 MAX_PENDING_SECONDS = 30 * 86400
 MAX_PENDING_SETTING = 86400
+MAX_REVERSE_WINDOW_SECONDS = 365 * 86400
+GATED_METHODS = ("registerPreAuth.do", "deposit.do", "reverse.do", "refund.do", "decline.do")
+"""Methods ``disabledMethods`` can switch off (the methods a bank deploys per merchant)."""
+BANK_FIELDS = ("pendingSeconds", "reverseWindowSeconds", "partialDeposit", "failNextRefund", "disabledMethods")
 _MAX_ACTION_CODE = 999_999
 _FIELDS: dict[str, frozenset[str]] = {
     "pay": frozenset({"eci"}),
@@ -160,13 +167,50 @@ def get_bank() -> Response:
     return jsonify(current_state().bank.settings.to_json())
 
 
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise BadInput(f"{name} must be true or false")
+    return value
+
+
+def _disabled_methods(value: Any) -> dict[str, list[str]]:
+    """``{"<userName>" | "*": ["deposit.do", ...]}``: replaces the whole mapping ({} deploys everything)."""
+    if not isinstance(value, dict):
+        raise BadInput("disabledMethods must be an object: userName (or *) -> list of methods")
+    result: dict[str, list[str]] = {}
+    for merchant, methods in value.items():
+        if not isinstance(methods, list) or not all(isinstance(m, str) and m in GATED_METHODS for m in methods):
+            raise BadInput(f"disabledMethods[{merchant}] must be a list of: {', '.join(GATED_METHODS)}")
+        if methods:
+            result[str(merchant)] = sorted(set(methods))
+    return result
+
+
 @bp.route("/bank", methods=["PUT"])
 def put_bank() -> Response:
-    """``{"pendingSeconds": n}`` (0 < n <= 86400): how long a pending test card keeps its order in orderStatus 7."""
+    """Change some of the bank-wide settings (any non-empty subset; all checked before any applies):
+    ``pendingSeconds`` (0 < n <= 86400), ``reverseWindowSeconds`` (0 < n <= 365 days), ``partialDeposit``,
+    ``failNextRefund`` (booleans), ``disabledMethods``."""
     note("bank settings")
     body = _body()
-    if set(body) != {"pendingSeconds"}:
-        raise BadInput("accepted field: pendingSeconds")
+    unknown = sorted(set(body) - set(BANK_FIELDS))
+    if not body or unknown:
+        raise BadInput(f"accepted fields: {', '.join(BANK_FIELDS)}")
+    changes: dict[str, Any] = {}
+    if "pendingSeconds" in body:
+        changes["pending_seconds"] = _seconds(body["pendingSeconds"], "pendingSeconds", MAX_PENDING_SETTING)
+    if "reverseWindowSeconds" in body:
+        changes["reverse_window_seconds"] = _seconds(
+            body["reverseWindowSeconds"], "reverseWindowSeconds", MAX_REVERSE_WINDOW_SECONDS
+        )
+    if "partialDeposit" in body:
+        changes["partial_deposit"] = _flag(body["partialDeposit"], "partialDeposit")
+    if "failNextRefund" in body:
+        changes["fail_next_refund"] = _flag(body["failNextRefund"], "failNextRefund")
+    if "disabledMethods" in body:
+        changes["disabled_methods"] = _disabled_methods(body["disabledMethods"])
     settings = current_state().bank.settings
-    settings.pending_seconds = _seconds(body["pendingSeconds"], "pendingSeconds", MAX_PENDING_SETTING)
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    note("bank settings", " ".join(f"{name}={body[name]}" for name in BANK_FIELDS if name in body))
     return jsonify(settings.to_json())

@@ -1,10 +1,12 @@
-"""The bank's REST API under ``/payment/rest/``: register.do, getOrderStatusExtended.do, getOrderStatus.do.
+"""The bank's REST API under ``/payment/rest/``: register.do, registerPreAuth.do, getOrderStatusExtended.do,
+getOrderStatus.do, and the money after the payment (``simulator.vpos.money``): deposit.do, reverse.do, refund.do,
+decline.do.
 
-Always HTTP 200; the outcome is in ``errorCode`` (protocols.md 2.2). By default register.do answers
-``"errorCode": 0`` (a number) on success and everything else strings (``"0"``, ``"6"``...), as real banks differ:
-gateways must accept both. Every answer, errors included, goes through the merchant's response shape
-(``simulator.vpos.shapes``). Methods the simulator does not implement yet (deposit, reverse, refund) answer
-errorCode "7".
+Always HTTP 200; the outcome is in ``errorCode`` (protocols.md 2.2). By default register.do and registerPreAuth.do
+answer ``"errorCode": 0`` (a number) on success and everything else strings (``"0"``, ``"6"``...), as real banks
+differ: gateways must accept both. Every answer, errors included, goes through the merchant's response shape
+(``simulator.vpos.shapes``). Methods the simulator does not implement answer errorCode "7". A money method the bank
+does not deploy for the merchant (bank setting ``disabledMethods``) answers HTTP 404, as real banks do.
 
 Injected faults (``simulator.vpos.faults``) are applied here, around every ``*.do``: a ``before_request`` hook
 takes the call's fault and answers instead of the bank (or sleeps first, for ``slow``); an ``afterApply`` fault
@@ -16,10 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, abort, g, jsonify, request
 
 from simulator.errors import RbsError
 from simulator.state import SimulatorState, current_state
+from simulator.vpos import money
 from simulator.vpos.cards import ORDER_DECLINED
 from simulator.vpos.faults import Fault, http_error_response, malformed_response, no_response
 from simulator.vpos.orders import BankOrder
@@ -73,18 +76,29 @@ def _rbs_error(exc: RbsError) -> Response:
 # -- the methods ------------------------------------------------------------------------------------------------
 
 
-@bp.route("/register.do", methods=["GET", "POST"])
-def register() -> Response:
-    note("register.do")
+def _register(method: str, *, two_phase: bool) -> Response:
+    note(method)
     state = current_state()
     config = state.config
-    order = register_order(config, state.bank, request_params(), state.clock.now())
+    order = register_order(config, state.bank, request_params(), state.clock.now(), two_phase=two_phase)
     note(
-        "register.do",
+        method,
         f"orderNumber={order.order_number} amount={order.amount} currency={order.currency} "
         f"-> errorCode 0 mdOrder={order.md_order}",
     )
     return _answer({"orderId": order.md_order, "formUrl": form_url(config.public_url, order), "errorCode": 0})
+
+
+@bp.route("/register.do", methods=["GET", "POST"])
+def register() -> Response:
+    return _register("register.do", two_phase=False)
+
+
+@bp.route("/registerPreAuth.do", methods=["GET", "POST"])
+def register_pre_auth() -> Response:
+    """Two-phase: paying the order holds the money (orderStatus 1, callback ``approved``) until deposit.do."""
+    _deployed("registerPreAuth.do")
+    return _register("registerPreAuth.do", two_phase=True)
 
 
 def _find_order(state: SimulatorState, params: dict[str, str], *, by_order_number: bool = True) -> BankOrder:
@@ -137,6 +151,76 @@ def get_order_status() -> Response:
     shape = _shape(state, params, method)
     note(method, f"mdOrder={order.md_order} -> OrderStatus {order.order_status}")
     return jsonify(shape.finish(_declined_as_error(legacy_status(order), order, shape, method), method))
+
+
+# -- money after the payment (simulator.vpos.money) ------------------------------------------------------------
+
+
+def _deployed(method: str) -> None:
+    """HTTP 404 for a method the bank does not deploy for the caller (``disabledMethods``), before anything else."""
+    if current_state().bank.settings.method_disabled(request_params().get("userName"), method):
+        note(method, "-> HTTP 404: method not deployed for this merchant")
+        abort(Response("<html><body><h1>404 Not Found</h1></body></html>", status=404, mimetype="text/html"))
+
+
+def _money_order(method: str, *, by_order_number: bool = False) -> tuple[SimulatorState, dict[str, str], BankOrder]:
+    """The caller's order for a money method: 404 when not deployed, 5 bad credentials or no order named,
+    6 unknown order."""
+    _deployed(method)
+    note(method)
+    state = current_state()
+    params = request_params()
+    authenticate(state.config, params)
+    if not params.get("orderId") and not (by_order_number and params.get("orderNumber")):
+        raise RbsError(money.WRONG_PARAMETER, "[orderId] is empty")
+    return state, params, _find_order(state, params, by_order_number=by_order_number)
+
+
+def _success() -> Response:
+    return _answer({"errorCode": "0", "errorMessage": "Success"})
+
+
+def _outcome(order: BankOrder, text: str) -> str:
+    return f"mdOrder={order.md_order} {text} -> errorCode 0 orderStatus {int(order.order_status)}"
+
+
+@bp.route("/deposit.do", methods=["GET", "POST"])
+def deposit() -> Response:
+    method = "deposit.do"
+    state, params, order = _money_order(method)
+    decision = money.deposit(state, order, params)
+    note(method, _outcome(decision.order, f"amount={params.get('amount')} deposited={order.deposited_amount}"))
+    return _success()
+
+
+@bp.route("/reverse.do", methods=["GET", "POST"])
+def reverse() -> Response:
+    method = "reverse.do"
+    state, params, order = _money_order(method)
+    decision = money.reverse(state, order, params)
+    note(method, _outcome(decision.order, "reversed"))
+    return _success()
+
+
+@bp.route("/refund.do", methods=["GET", "POST"])
+def refund() -> Response:
+    method = "refund.do"
+    state, params, order = _money_order(method)
+    result = money.refund(state, order, params)
+    made = result.refund
+    what = "existing refund (externalRefundId repeated)" if result.existing else f"refund {made.status}"
+    note(method, _outcome(order, f"amount={params.get('amount')} {what} refundId={made.refund_id} {made.amount}"))
+    return _success()
+
+
+@bp.route("/decline.do", methods=["GET", "POST"])
+def decline() -> Response:
+    """``orderId`` and/or ``orderNumber`` (``merchantLogin`` is ignored: the caller's own orders only)."""
+    method = "decline.do"
+    state, _params, order = _money_order(method, by_order_number=True)
+    decision = money.decline(state, order)
+    note(method, _outcome(decision.order, "declined"))
+    return _success()
 
 
 @bp.route("/<method>.do", methods=["GET", "POST"])

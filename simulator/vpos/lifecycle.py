@@ -4,8 +4,9 @@
 book's lock), then, only when the order did change, does the side effects outside the lock:
 
 - the callback of a payment event (``state.callbacks.dispatch``): paid -> ``deposited`` status 1, held ->
-  ``approved`` 1, declined -> ``deposited`` 0, or ``declinedByTimeout`` 0 for an expired session (-2007); moving
-  into 3-D Secure (5) or pending (7) sends nothing;
+  ``approved`` 1, declined -> ``deposited`` 0, or ``declinedByTimeout`` 0 for an expired session (-2007),
+  reversed -> ``reversed`` 1, refunded -> ``refunded`` 1 (the money operations of ``simulator.vpos.money``, which
+  name the callback's amount); moving into 3-D Secure (5) or pending (7) sends nothing;
 - scheduled work on the virtual clock (``state.scheduler``), tagged ``md_order`` and ``bank``: the session expiry
   of an order the customer still has to act on (registered 0 or at the ACS page 5), due at ``created +
   sessionTimeoutSecs``, and the resolution of a pending order (7); jobs whose state the order has left are cancelled.
@@ -59,6 +60,10 @@ def callback_for(order: BankOrder) -> tuple[str, int] | None:
         return "approved", 1
     if order.order_status is OrderStatus.DECLINED:
         return ("declinedByTimeout", 0) if order.action_code == ACTION_SESSION_EXPIRED else ("deposited", 0)
+    if order.order_status is OrderStatus.REVERSED:
+        return "reversed", 1
+    if order.order_status is OrderStatus.REFUNDED:
+        return "refunded", 1
     return None
 
 
@@ -74,10 +79,13 @@ def decide(
     guard: Callable[[BankOrder], bool] | None = None,
     facts: Callable[[BankOrder], None] | None = None,
     background: bool = False,
+    callback_amount: Callable[[BankOrder], int] | None = None,
+    send_callback: bool = True,
 ) -> Decision:
     """Move the order to ``to`` through the one writer (see ``BankOrderBook.transition`` for ``sources``, ``guard``,
-    ``facts``); when it changed, send the callback (``background``: without waiting for it) and keep the order's
-    scheduled work in step. Never sends anything for a refused transition. Raises UnknownBankOrder."""
+    ``facts``); when it changed, send the callback (``background``: without waiting for it; ``callback_amount``:
+    its ``amount`` read from the changed order, else the order's amount; ``send_callback=False``: none) and keep
+    the order's scheduled work in step. Never sends anything for a refused transition. Raises UnknownBankOrder."""
     when = now or state.clock.now()
     transition = state.bank.transition(
         md_order,
@@ -97,10 +105,11 @@ def decide(
         schedule_session_expiry(state, order)
     if order.order_status is OrderStatus.PENDING and order.pending is not None:
         _schedule_pending(state, order)
-    callback = callback_for(order)
+    callback = callback_for(order) if send_callback else None
     result = None
     if callback is not None:
-        result = state.callbacks.dispatch(order, callback[0], callback[1], when, background=background)
+        amount = callback_amount(order) if callback_amount is not None else None
+        result = state.callbacks.dispatch(order, callback[0], callback[1], when, background=background, amount=amount)
     return Decision(transition, result)
 
 

@@ -5,6 +5,17 @@ the ONLY code that changes an order's ``order_status`` (house rule 14; a unit te
 current status against ``simulator.vpos.states.TRANSITIONS`` under the lock, applies the decision's facts, and
 appends the operation record, so two racing decisions (two card submits, the ACS page and a timer) decide once.
 Side effects (callbacks, scheduled work) belong to the callers, after the lock (``simulator.vpos.lifecycle``).
+
+Money after the payment (``simulator.vpos.money``): an order registered with ``registerPreAuth.do`` is two-phase
+(``two_phase``): the writer turns a paying decision (a move to DEPOSITED from 0, 5 or 7) into APPROVED (held),
+whoever decided it (card page, ACS page, pending job, control API). ``deposit.do`` then records ``deposited``;
+``refund.do`` appends ``Refund`` records. The amounts of ``paymentAmountInfo`` are derived here:
+
+- ``approvedAmount``: the registered amount while the order is held, deposited or refunded (1, 2, 4, 8), else 0;
+- ``depositedAmount``: what was deposited (the whole amount for a one-phase payment), for 2, 4, 8, else 0; it
+  does NOT shrink with refunds (BPC keeps the deposited total; ``refund.do``'s ``expectedDepositedAmount`` is
+  compared with it);
+- ``refundedAmount``: the sum of the approved refunds (failed ones never count).
 """
 
 from __future__ import annotations
@@ -21,6 +32,14 @@ from simulator.vpos.states import OrderStatus, can_transition
 ORDER_REGISTERED = OrderStatus.REGISTERED
 """Kept for importers of the one-phase era; new code uses ``OrderStatus``."""
 DEFAULT_PENDING_SECONDS = 60.0
+DEFAULT_REVERSE_WINDOW_SECONDS = 72 * 3600.0
+_PAYING_SOURCES = frozenset({OrderStatus.REGISTERED, OrderStatus.ACS_AUTH, OrderStatus.PENDING})
+_HOLDS_MONEY = frozenset(
+    {OrderStatus.APPROVED, OrderStatus.DEPOSITED, OrderStatus.REFUNDED, OrderStatus.PARTLY_DEPOSITED}
+)
+_DEPOSITED = frozenset({OrderStatus.DEPOSITED, OrderStatus.REFUNDED, OrderStatus.PARTLY_DEPOSITED})
+REFUND_APPROVED = "APPROVED"
+REFUND_FAILED = "FAILED"
 
 
 @dataclass
@@ -87,6 +106,41 @@ class PendingPlan:
         }
 
 
+@dataclass(frozen=True)
+class Refund:
+    """One ``refund.do`` accepted by the bank (errorCode 0): ``status`` APPROVED (the money went back) or FAILED
+    (accepted, then failed: it never counts in ``refundedAmount`` and changes no orderStatus)."""
+
+    refund_id: str
+    amount: int
+    at: datetime
+    status: str
+    external_refund_id: str | None = None
+    action_code: int = 0
+    approval_code: str = ""
+    reference_number: str = ""
+
+    @property
+    def approved(self) -> bool:
+        return self.status == REFUND_APPROVED
+
+    def to_json(self) -> dict[str, Any]:
+        """An element of ``refunds[]`` (getOrderStatusExtended from version 5; ``externalRefundId`` from 21)."""
+        body: dict[str, Any] = {
+            "refundId": self.refund_id,
+            "date": int(self.at.timestamp() * 1000),
+            "amount": self.amount,
+            "status": self.status,
+            "approved": self.approved,
+            "actionCode": self.action_code,
+            "approvalCode": self.approval_code,
+            "referenceNumber": self.reference_number,
+        }
+        if self.external_refund_id is not None:
+            body["externalRefundId"] = self.external_refund_id
+        return body
+
+
 @dataclass
 class BankOrder:
     """One registered order (``mdOrder``) and everything the bank knows about it."""
@@ -115,6 +169,13 @@ class BankOrder:
     challenge: Challenge | None = None
     pending: PendingPlan | None = None
     operations: list[dict[str, Any]] = field(default_factory=list)
+    two_phase: bool = False
+    """Registered with ``registerPreAuth.do``: a payment holds the money (orderStatus 1) until ``deposit.do``."""
+    paid_at: datetime | None = None
+    """When the money was taken (held or deposited): the start of the reverse window."""
+    deposited: int | None = None
+    """The amount ``deposit.do`` captured; None: the whole amount (one-phase payment)."""
+    refunds: list[Refund] = field(default_factory=list)
 
     @property
     def expires_at(self) -> datetime:
@@ -135,11 +196,22 @@ class BankOrder:
 
     @property
     def approved_amount(self) -> int:
-        return self.amount if self.order_status.is_paid else 0
+        return self.amount if self.order_status in _HOLDS_MONEY else 0
 
     @property
     def deposited_amount(self) -> int:
-        return self.amount if self.order_status is OrderStatus.DEPOSITED else 0
+        """The deposited total (it does not shrink with refunds); 0 before a deposit and after a reverse."""
+        if self.order_status not in _DEPOSITED:
+            return 0
+        return self.amount if self.deposited is None else self.deposited
+
+    @property
+    def refunded_amount(self) -> int:
+        return sum(refund.amount for refund in self.refunds if refund.approved)
+
+    @property
+    def refundable_amount(self) -> int:
+        return self.deposited_amount - self.refunded_amount
 
     def to_json(self) -> dict[str, Any]:
         """Control API view of the order (no credentials)."""
@@ -169,6 +241,15 @@ class BankOrder:
             "challenge": self.challenge.to_json() if self.challenge else None,
             "pending": self.pending.to_json() if self.pending else None,
             "operations": list(self.operations),
+            "twoPhase": self.two_phase,
+            "paidAt": int(self.paid_at.timestamp() * 1000) if self.paid_at else None,
+            "paymentAmountInfo": {
+                "paymentState": self.payment_state,
+                "approvedAmount": self.approved_amount,
+                "depositedAmount": self.deposited_amount,
+                "refundedAmount": self.refunded_amount,
+            },
+            "refunds": [refund.to_json() for refund in self.refunds],
         }
 
 
@@ -195,9 +276,27 @@ class BankSettings:
 
     pending_seconds: float = DEFAULT_PENDING_SECONDS
     """How long a pending test card keeps its order in orderStatus 7 (virtual seconds)."""
+    reverse_window_seconds: float = DEFAULT_REVERSE_WINDOW_SECONDS
+    """How long after the payment ``reverse.do`` still cancels a DEPOSITED order (virtual seconds; held: always)."""
+    partial_deposit: bool = True
+    """``deposit.do`` may capture less than the held amount."""
+    fail_next_refund: bool = False
+    """The next accepted ``refund.do`` (any order) answers errorCode 0 but the refund ends FAILED; then cleared."""
+    disabled_methods: dict[str, list[str]] = field(default_factory=dict)
+    """Methods the bank does not deploy, per merchant ``userName`` (``*``: every merchant): they answer HTTP 404."""
+
+    def method_disabled(self, merchant: str | None, method: str) -> bool:
+        names = [*self.disabled_methods.get("*", []), *(self.disabled_methods.get(merchant or "", []))]
+        return method in names
 
     def to_json(self) -> dict[str, Any]:
-        return {"pendingSeconds": self.pending_seconds}
+        return {
+            "pendingSeconds": self.pending_seconds,
+            "reverseWindowSeconds": self.reverse_window_seconds,
+            "partialDeposit": self.partial_deposit,
+            "failNextRefund": self.fail_next_refund,
+            "disabledMethods": {name: list(methods) for name, methods in sorted(self.disabled_methods.items())},
+        }
 
 
 class BankOrderBook:
@@ -271,17 +370,23 @@ class BankOrderBook:
         (and ``current`` in ``sources`` when given: a narrower start, e.g. only an order in 3-D Secure takes an ACS
         answer), and ``guard`` (when given) must accept the order. Then ``facts`` records the decision's details
         (card, eci...), the status and ``action_code`` (None: unchanged) are written and the operation is appended
-        to the order's record. Otherwise nothing changes. Raises UnknownBankOrder."""
+        to the order's record. Otherwise nothing changes. A paying move (to DEPOSITED from 0, 5 or 7) of a two-phase
+        order holds the money instead (APPROVED). Entering a paid status from an unpaid one stamps ``paid_at``.
+        Raises UnknownBankOrder."""
         with self._lock:
             order = self._orders.get(md_order)
             if order is None:
                 raise UnknownBankOrder(md_order)
             previous = order.order_status
+            if order.two_phase and to is OrderStatus.DEPOSITED and previous in _PAYING_SOURCES:
+                to = OrderStatus.APPROVED
             allowed = can_transition(previous, to) and (sources is None or previous in sources)
             if not allowed or (guard is not None and not guard(order)):
                 return Transition(order, previous, changed=False)
             if facts is not None:
                 facts(order)
+            if to.is_paid and not previous.is_paid:
+                order.paid_at = now
             order.order_status = to
             if action_code is not None:
                 order.action_code = action_code

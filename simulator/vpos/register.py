@@ -1,4 +1,5 @@
-"""``register.do``: validating the merchant's parameters and creating a bank order (protocols.md 2.3).
+"""``register.do`` and ``registerPreAuth.do``: validating the merchant's parameters and creating a bank order
+(protocols.md 2.3; the same parameters, a pre-authorised order is two-phase: paying it holds the money).
 
 Checks, in order: mandatory parameters (errorCode 4), credentials (5), currency known (3), currency matches the
 merchant's credentials (5), parameter values (5), orderNumber not yet registered by this merchant (1).
@@ -60,8 +61,16 @@ def _json_params(raw: str) -> dict[str, str]:
     return {str(name): value if isinstance(value, str) else json.dumps(value) for name, value in parsed.items()}
 
 
-def register_order(config: SimulatorConfig, book: BankOrderBook, params: Mapping[str, str], now: datetime) -> BankOrder:
-    """Validate ``params`` like the bank does and store a new order; raises RbsError with the bank's code."""
+def register_order(
+    config: SimulatorConfig,
+    book: BankOrderBook,
+    params: Mapping[str, str],
+    now: datetime,
+    *,
+    two_phase: bool = False,
+) -> BankOrder:
+    """Validate ``params`` like the bank does and store a new order (``two_phase``: registerPreAuth.do); raises
+    RbsError with the bank's code."""
     missing = [name for name in MANDATORY if not params.get(name)]
     if missing:
         raise RbsError(4, f"Mandatory parameter is missing: {', '.join(missing)}")
@@ -117,6 +126,7 @@ def register_order(config: SimulatorConfig, book: BankOrderBook, params: Mapping
         session_timeout_secs=timeout,
         client_id=params.get("clientId") or None,
         created_at=now,
+        two_phase=two_phase,
     )
     try:
         book.add(order)

@@ -6,9 +6,11 @@ shape of one per-merchant response version (protocols.md 2.9): ``paymentAmountIn
 ``cardAuthInfo.secureAuthInfo`` (``threeDSProtocolVersion``...) from v30, ``displayErrorMessage`` from v33.
 Error codes and their types are the API layer's business (``simulator.vpos.shapes``).
 
-The order's optional facts (refunds, chargeback, 3-D Secure protocol version) are read with ``getattr`` so this
-module follows the order book as it grows: ``refunds`` (a list of dicts or objects with ``to_json``),
-``refunded_amount``, ``chargeback``, ``three_ds_protocol_version`` (on the order or on its card).
+``paymentAmountInfo`` comes from the order (``approved_amount``, ``deposited_amount``: the deposited total, which
+refunds do not lower, ``refunded_amount``: approved refunds only); ``refunds[]`` lists every accepted refund
+(``simulator.vpos.orders.Refund``: ``refundId, date, amount, status APPROVED|FAILED, approved, actionCode,
+approvalCode, referenceNumber`` and ``externalRefundId`` when given). The order's optional facts (chargeback,
+3-D Secure protocol version) are read with ``getattr`` so this module follows the order book as it grows.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from simulator.vpos.cards import ORDER_DECLINED, ORDER_DEPOSITED, action_description
+from simulator.vpos.cards import ORDER_DECLINED, action_description
 from simulator.vpos.orders import BankOrder
 
 TERMINAL_ID = "98000001"
@@ -45,7 +47,7 @@ def extended_status(order: BankOrder, language: str, version: int | None = None)
         "terminalId": TERMINAL_ID,
         "paymentAmountInfo": {
             "paymentState": order.payment_state,
-            "approvedAmount": order.amount if order.order_status == ORDER_DEPOSITED else 0,
+            "approvedAmount": order.approved_amount,
             "depositedAmount": deposited,
             "refundedAmount": _int_attribute(order, "refunded_amount"),
         },
