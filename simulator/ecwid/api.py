@@ -163,7 +163,9 @@ def _after(response: Response) -> Response:
         http_status=response.status_code,
         error_code=str(answer.get("errorCode", "")) if isinstance(answer, dict) else "",
         ref=str(args.get("ref", "")),
-        app=store.app_client_id if store is not None and token and hmac.compare_digest(store.token.encode(), token.encode()) else None,
+        app=store.app_client_id
+        if store is not None and token and hmac.compare_digest(store.token.encode(), token.encode())
+        else None,
         token=mask_token(token) if token else None,
         fault=g.pop("ecwid_fault", None),
     )

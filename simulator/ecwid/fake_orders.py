@@ -86,7 +86,9 @@ def fake_order(
         amount = _money(sum(round(item.price * 100) * item.quantity for item in items))
     else:
         amount = total
-        items = [OrderItem(name=rng.choice(_GOODS), price=total, quantity=1, sku=f"sku-{fake.bothify('??###').lower()}")]
+        items = [
+            OrderItem(name=rng.choice(_GOODS), price=total, quantity=1, sku=f"sku-{fake.bothify('??###').lower()}")
+        ]
     token = fake.bothify("??##").upper()
     if id_style == "long":
         order_id = f"ORD-{fake.date_this_year().strftime('%Y%m%d')}-{fake.uuid4()}-{serial}"

@@ -37,9 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
-EcwidFaultKind = Literal[
-    "http_500", "http_503", "rate_limited", "hang", "token_revoked", "store_suspended", "conflict"
-]
+EcwidFaultKind = Literal["http_500", "http_503", "rate_limited", "hang", "token_revoked", "store_suspended", "conflict"]
 ECWID_FAULT_KINDS: tuple[str, ...] = get_args(EcwidFaultKind)
 FAULT_METHODS = ("GET", "PUT", "*")
 

@@ -269,7 +269,14 @@ class EcwidOrderBook:
             return old_status
 
     def record_refused(
-        self, order: EcwidOrder, fields: dict[str, Any], now: datetime, *, http_status: int, error_code: str, **meta: Any
+        self,
+        order: EcwidOrder,
+        fields: dict[str, Any],
+        now: datetime,
+        *,
+        http_status: int,
+        error_code: str,
+        **meta: Any,
     ) -> None:
         """A PUT that reached this order but changed nothing (a fault, the rate limit, a bad token or body)."""
         with self._lock:

@@ -133,9 +133,7 @@ class WebhookDispatcher:
             operation="webhook order.updated",
             status=status,
             params={"eventId": event["eventId"], "ecwidOrderId": data["orderId"], "internalId": event["entityId"]},
-            summary=(
-                f"order {data['orderId']} {data['oldPaymentStatus']} -> {data['newPaymentStatus']}: {outcome}"
-            ),
+            summary=(f"order {data['orderId']} {data['oldPaymentStatus']} -> {data['newPaymentStatus']}: {outcome}"),
         )
 
     def join(self, timeout: float = 10.0) -> None:
