@@ -4,8 +4,9 @@ the database's BIGINT columns): an amount outside that range is a ``MoneyError``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 # ISO 4217: alpha -> (numeric, minor-unit exponent). ArCa accepts these four (protocols.md 2.1).
 CURRENCIES: dict[str, tuple[str, int]] = {
@@ -16,6 +17,10 @@ CURRENCIES: dict[str, tuple[str, int]] = {
 }
 NUMERIC_TO_ALPHA = {numeric: alpha for alpha, (numeric, _) in CURRENCIES.items()}
 MINOR_MIN, MINOR_MAX = -(2**63), 2**63 - 1
+# A JSON float computed by the shop (0.1 + 0.2 -> 0.30000000000000004) is the nearest double to a sum that had no
+# sub-minor part; it sits within a few units in the last place of the true amount. A real sub-minor amount
+# (15000.001) is far further away than that.
+_FLOAT_NOISE_ULPS = 4
 # Far beyond any amount, yet small enough that scaleb() and int() stay cheap on a hostile "1E+999999999".
 _MAX_ADJUSTED_EXPONENT = 30
 
@@ -49,7 +54,7 @@ class Money:
         exponent = CURRENCIES[currency][1]
         minor = amount.scaleb(exponent)
         if minor != minor.to_integral_value():
-            raise MoneyError("amount has more decimals than the currency allows")
+            minor = _float_noise_removed(value, minor, exponent)
         if not MINOR_MIN <= int(minor) <= MINOR_MAX:
             raise MoneyError("amount out of range: minor units must fit a signed 64-bit integer")
         return cls(int(minor), currency)
@@ -64,3 +69,14 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.major:.{CURRENCIES[self.currency][1]}f} {self.currency}"
+
+
+def _float_noise_removed(value: object, minor: Decimal, exponent: int) -> Decimal:
+    """The whole number of minor units a binary float stands for, when its fraction is only float noise; otherwise a
+    ``MoneyError``. Text and Decimal amounts are taken literally: only a float can carry noise."""
+    rounded = minor.to_integral_value(rounding=ROUND_HALF_EVEN)
+    if isinstance(value, float):
+        candidate = float(rounded.scaleb(-exponent))
+        if abs(candidate - value) <= _FLOAT_NOISE_ULPS * math.ulp(value):
+            return rounded
+    raise MoneyError("amount has more decimals than the currency allows")

@@ -199,6 +199,10 @@ def test_unknown_order_status_is_an_exception() -> None:
         ("0.01", "EUR", 1),
         (Decimal("19.90"), "RUB", 1990),
         (1e3, "USD", 100000),
+        (0.1 + 0.2, "USD", 30),  # 0.30000000000000004: float noise, not a sub-cent amount
+        (2014.97 * 3, "AMD", 604491),  # 6044.909999999999
+        (0.1 * 3, "EUR", 30),
+        (1234567.89, "RUB", 123456789),
     ],
 )
 def test_money_from_major_is_exact(value: float | int | str | Decimal, currency: str, minor: int) -> None:
@@ -218,6 +222,9 @@ def test_money_knows_numeric_currency_and_major_units() -> None:
     [
         (0.001, "AMD"),
         (15000.001, "AMD"),
+        (10.005, "USD"),
+        ("0.30000000000000004", "USD"),  # text is taken literally: only a binary float carries noise
+        (Decimal("0.30000000000000004"), "USD"),
         (True, "AMD"),
         (False, "AMD"),
         (float("nan"), "USD"),

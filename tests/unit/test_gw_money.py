@@ -6,8 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from gateway.domain.money import MINOR_MAX, MINOR_MIN, Money, MoneyError
+from gateway.domain.money import CURRENCIES, MINOR_MAX, MINOR_MIN, Money, MoneyError
 
 
 def test_the_range_is_signed_64_bit() -> None:
@@ -41,3 +43,24 @@ def test_amounts_whose_minor_units_do_not_fit_in_64_bits_are_refused(value: floa
 def test_a_huge_exponent_is_refused_without_building_the_number() -> None:
     with pytest.raises(MoneyError):
         Money.from_major("1E+999999999", "AMD")
+
+
+@given(
+    cents=st.integers(min_value=1, max_value=10**13),
+    currency=st.sampled_from(sorted(CURRENCIES)),
+)
+def test_a_float_total_converts_to_its_minor_units_without_drift(cents: int, currency: str) -> None:
+    # What a shop's float arithmetic hands Ecwid: the nearest double to an amount with whole minor units.
+    exponent = CURRENCIES[currency][1]
+    total = float(Decimal(cents).scaleb(-exponent))
+    assert Money.from_major(total, currency).minor == cents
+
+
+@given(
+    cents=st.integers(min_value=0, max_value=10**6),
+    items=st.lists(st.integers(min_value=1, max_value=10**5), min_size=1, max_size=8),
+)
+def test_a_float_sum_of_prices_converts_to_the_exact_sum(cents: int, items: list[int]) -> None:
+    # 0.1 + 0.2 style: a sum computed in binary floating point carries noise below a cent, never a cent.
+    total = sum(item / 100 for item in items) + cents / 100
+    assert Money.from_major(total, "USD").minor == sum(items) + cents
