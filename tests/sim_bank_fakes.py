@@ -102,3 +102,19 @@ def bank_jobs(client: FlaskClient) -> list[dict[str, Any]]:
     """Pending scheduler jobs of the bank (session expiry, pending resolution)."""
     jobs: list[dict[str, Any]] = client.get("/_control/clock").get_json()["pendingJobs"]
     return [job for job in jobs if "bank" in job["tags"]]
+
+
+def rbs(client: FlaskClient, method: str, **params: str) -> dict[str, Any]:
+    """Call a bank method (``deposit.do``...) as the merchant ``shop_amd``; the JSON answer."""
+    response = client.post(f"/payment/rest/{method}", data={**CREDS, **params})
+    assert response.status_code == 200, response.status_code
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def register_pre_auth(client: FlaskClient, number: str = "P-1", **extra: str) -> dict[str, Any]:
+    """``registerPreAuth.do`` (two-phase) for 1500000 minor units, like ``register``."""
+    params = {**CREDS, "orderNumber": number, "amount": "1500000", "returnUrl": "http://gw.test/return", **extra}
+    body: dict[str, Any] = client.post("/payment/rest/registerPreAuth.do", data=params).get_json()
+    assert body["errorCode"] == 0, body
+    return body
