@@ -32,6 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from gateway.domain.states import OPEN_STATES, AttemptStatus
 
 _OPEN_SQL = "status IN (" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)) + ")"
+_IN_FLIGHT_SQL = "status IN ('requested', 'unknown')"
 
 
 class Base(DeclarativeBase):
@@ -84,6 +85,9 @@ class Attempt(Base):
     refunded_minor: Mapped[int | None] = mapped_column(BigInteger)  # as the bank reports it, after a refund
     deposited_minor: Mapped[int | None] = mapped_column(BigInteger)  # as the bank reports it (two-phase: captured)
     two_phase: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # reverse.do and deposit.do work once at the bank: claimed by compare-and-set before the call, never cleared.
+    reverse_requested_at: Mapped[datetime | None]
+    deposit_requested_at: Mapped[datetime | None]
     currency: Mapped[str] = mapped_column(String(3))
     language: Mapped[str] = mapped_column(String(2))
     page_view: Mapped[str] = mapped_column(String(8))
@@ -128,6 +132,16 @@ class Refund(Base):
     ``gateway.services.lifecycle.refund_transition`` (house rule 14)."""
 
     __tablename__ = "refunds"
+    # One refund on its way to the bank per attempt: two operators racing for the last amount refund it once.
+    __table_args__ = (
+        Index(
+            "uq_one_refund_in_flight",
+            "attempt_id",
+            unique=True,
+            sqlite_where=text(_IN_FLIGHT_SQL),
+            postgresql_where=text(_IN_FLIGHT_SQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("payment_attempts.id"), index=True)

@@ -21,12 +21,15 @@ branch_labels = None
 depends_on = None
 
 _TS = sa.DateTime(timezone=True)
+_IN_FLIGHT = "status IN ('requested', 'unknown')"
 
 
 def upgrade() -> None:
     with op.batch_alter_table("payment_attempts") as batch:
         batch.add_column(sa.Column("deposited_minor", sa.BigInteger(), nullable=True))
         batch.add_column(sa.Column("two_phase", sa.Boolean(), server_default=sa.text("false"), nullable=False))
+        batch.add_column(sa.Column("reverse_requested_at", _TS, nullable=True))
+        batch.add_column(sa.Column("deposit_requested_at", _TS, nullable=True))
     with op.batch_alter_table("operator_exceptions") as batch:
         batch.add_column(sa.Column("resolved_by", sa.String(64), nullable=True))
         batch.add_column(sa.Column("note", sa.Text(), nullable=True))
@@ -50,6 +53,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_refunds_attempt_id", "refunds", ["attempt_id"])
     op.create_index("ix_refunds_session_id", "refunds", ["session_id"])
+    op.create_index(
+        "uq_one_refund_in_flight",
+        "refunds",
+        ["attempt_id"],
+        unique=True,
+        sqlite_where=sa.text(_IN_FLIGHT),
+        postgresql_where=sa.text(_IN_FLIGHT),
+    )
     op.create_table(
         "operators",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -80,6 +91,7 @@ def downgrade() -> None:
     op.drop_index("ix_operator_actions_session_id", table_name="operator_actions")
     op.drop_table("operator_actions")
     op.drop_table("operators")
+    op.drop_index("uq_one_refund_in_flight", table_name="refunds")
     op.drop_index("ix_refunds_session_id", table_name="refunds")
     op.drop_index("ix_refunds_attempt_id", table_name="refunds")
     op.drop_table("refunds")
@@ -87,5 +99,7 @@ def downgrade() -> None:
         batch.drop_column("note")
         batch.drop_column("resolved_by")
     with op.batch_alter_table("payment_attempts") as batch:
+        batch.drop_column("deposit_requested_at")
+        batch.drop_column("reverse_requested_at")
         batch.drop_column("two_phase")
         batch.drop_column("deposited_minor")
