@@ -15,9 +15,10 @@ pending    0, 5                        7; resolves by itself after ``resolveAfte
 expire     0, 5                        6, actionCode -2007, ``declinedByTimeout``, whatever the time
 =========  ==========================  =========================================================================
 
-An order without a card attempt gets the Visa test card's details (``424242**4242``, or ``400000**3220`` at the
-ACS), so a paid order always has ``cardAuthInfo``. A move the table (or the column above) refuses raises
-``OutcomeRefused``; nothing changes and nothing is sent.
+A two-phase order (``registerPreAuth.do``) is held (1) instead of paid (2) by ``pay`` and a paid resolution (the
+one writer's rule). An order without a card attempt gets the Visa test card's details (``424242**4242``, or
+``400000**3220`` at the ACS), so a paid order always has ``cardAuthInfo``. A move the table (or the column
+above) refuses raises ``OutcomeRefused``; nothing changes and nothing is sent.
 """
 
 from __future__ import annotations

@@ -10,6 +10,11 @@
     DEPOSITED 2 --> REFUNDED 4 | REVERSED 3;  REFUNDED 4 --> REFUNDED 4 (another partial refund)
     DECLINED 6, REVERSED 3: final
 
+A two-phase order (``registerPreAuth.do``) is held (1) where a one-phase order is paid (2): the writer makes that
+substitution. The money methods (``simulator.vpos.money``) use the rows after payment: deposit.do 1 -> 2,
+reverse.do 1 | 2 -> 3 (once: 3 is final; a refunded order 4 can no longer be reversed), refund.do 2 | 4 -> 4,
+decline.do 0 | 5 | 7 -> 6.
+
 3-D Secure and pending are states, not special cases: an order in 5 or 7 waits for an answer (the customer at the
 ACS page, the issuer, a scheduled job or the control API) that moves it on through the same table. Nothing ever
 goes back to REGISTERED. The only writer of an order's status is ``BankOrderBook.transition``, which reads this table.
