@@ -6,6 +6,7 @@ delta, so a repeat is harmless.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import quote
 
@@ -60,9 +61,12 @@ class EcwidOrdersClient:
 
 
 def _refusal(response: httpx.Response) -> EcwidApiError:
+    """``retry_after``: on a 429 always (10 s when Ecwid gave none, like Ecwid's own client); on a 503 only when
+    Ecwid sent the header (else the relay's own backoff applies)."""
+    header = response.headers.get("Retry-After")
     retry_after = None
-    if response.status_code == 429:
-        retry_after = _retry_after(response.headers.get("Retry-After"))
+    if response.status_code == 429 or (response.status_code == 503 and header):
+        retry_after = _retry_after(header)
     return EcwidApiError(
         f"Ecwid API answered {response.status_code} {_error_code(response)}".strip(),
         status=response.status_code,
@@ -71,10 +75,12 @@ def _refusal(response: httpx.Response) -> EcwidApiError:
 
 
 def _retry_after(value: str | None) -> float:
+    """Seconds, never negative; anything else (an HTTP date, garbage, ``inf``, ``nan``) means the default."""
     try:
-        return max(0.0, float(value)) if value else DEFAULT_RETRY_AFTER_S
+        seconds = float(value) if value else DEFAULT_RETRY_AFTER_S
     except ValueError:
         return DEFAULT_RETRY_AFTER_S
+    return max(0.0, seconds) if math.isfinite(seconds) else DEFAULT_RETRY_AFTER_S
 
 
 def _error_code(response: httpx.Response) -> str:

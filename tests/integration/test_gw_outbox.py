@@ -9,7 +9,7 @@ from typing import Any
 
 from gateway.domain.errors import EcwidApiError
 from gateway.services.confirm import confirm_attempt
-from gateway.services.outbox import BACKOFF_MAX_S, backoff_s, relay
+from gateway.services.outbox import backoff_ceiling_s, relay
 from tests.gateway_fakes import ECWID_TOKEN, Gateway, make_settings
 
 
@@ -34,7 +34,7 @@ def test_server_error_is_retried_after_backoff_and_then_sent(gw: Gateway) -> Non
     assert relay(gw.ctx).sent == 0  # not due yet: no second PUT
     assert len(gw.ecwid.puts) == 1
 
-    gw.clock.advance(backoff_s(1))
+    gw.clock.advance(backoff_ceiling_s(1, gw.settings))
     assert relay(gw.ctx).sent == 1
     message = gw.outbox()[0]
     assert (message.state, message.tries, message.last_error) == ("sent", 2, None)
@@ -91,7 +91,7 @@ def test_exhausted_retries_fail_with_an_operator_exception(database_url: str) ->
         for _ in range(5):
             result = relay(gw.ctx)
             outcomes.append((result.retried, result.failed))
-            gw.clock.advance(BACKOFF_MAX_S)
+            gw.clock.advance(gw.settings.ecwid_backoff_max_s)
         assert outcomes == [(1, 0), (1, 0), (0, 1), (0, 0), (0, 0)]
         assert [(m.state, m.tries) for m in gw.outbox()] == [("failed", 3)]
         assert len(gw.ecwid.puts) == 3
@@ -100,9 +100,9 @@ def test_exhausted_retries_fail_with_an_operator_exception(database_url: str) ->
         gw.close()
 
 
-def test_backoff_grows_and_is_capped() -> None:
-    assert [backoff_s(t) for t in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
-    assert backoff_s(50) == BACKOFF_MAX_S
+def test_backoff_ceiling_grows_from_the_settings_and_is_capped(gw: Gateway) -> None:
+    assert [backoff_ceiling_s(t, gw.settings) for t in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
+    assert backoff_ceiling_s(50, gw.settings) == gw.settings.ecwid_backoff_max_s == 300.0
 
 
 def test_relay_sends_the_token_as_bearer_header_and_never_in_the_url(gw: Gateway) -> None:
@@ -135,7 +135,7 @@ def test_messages_of_one_session_are_delivered_in_order(gw: Gateway) -> None:
 
     assert relay(gw.ctx).retried == 1  # AWAITING_PAYMENT failed: PAID must wait behind it
     assert gw.ecwid.statuses() == ["AWAITING_PAYMENT"]
-    gw.clock.advance(backoff_s(1))
+    gw.clock.advance(backoff_ceiling_s(1, gw.settings))
     assert relay(gw.ctx).sent == 2
     assert gw.ecwid.statuses() == ["AWAITING_PAYMENT", "AWAITING_PAYMENT", "PAID"]
 
@@ -191,7 +191,7 @@ def test_worker_kills_during_a_put_do_not_count_as_tries(database_url: str) -> N
             gw.clock.advance(61)  # the dead worker's lease runs out: the message is taken again
         gw.ecwid.fail_next(503)
         assert relay(gw.ctx).retried == 1
-        gw.clock.advance(backoff_s(1) + 1)
+        gw.clock.advance(backoff_ceiling_s(1, gw.settings) + 1)
         assert relay(gw.ctx).sent == 1
         [message] = gw.outbox()
         assert (message.state, message.tries) == ("sent", 2)  # one 503 and one 200: the kills cost nothing
