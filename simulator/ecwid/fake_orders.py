@@ -15,6 +15,7 @@ three styles:
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, get_args
@@ -47,6 +48,10 @@ _GOODS = (
 )
 
 
+_FAKERS: dict[str, Faker] = {}
+_FAKERS_LOCK = threading.Lock()  # a Faker is slow to build and not thread-safe once seeded: one per locale, locked
+
+
 @dataclass(frozen=True)
 class FakeOrder:
     """What ``EcwidOrderBook.create`` needs, made up."""
@@ -69,7 +74,15 @@ def fake_order(
 ) -> FakeOrder:
     """A made-up order; ``serial`` (e.g. the store's order count) keeps ids unique; ``total`` overrides the sum
     (one item at that price)."""
-    fake = Faker(_LOCALES.get(lang, "en_US"))
+    locale = _LOCALES.get(lang, "en_US")
+    with _FAKERS_LOCK:
+        fake = _FAKERS.get(locale) or _FAKERS.setdefault(locale, Faker(locale))
+        return _made_up(fake, lang, currency, id_style, seed, serial, total)
+
+
+def _made_up(
+    fake: Faker, lang: str, currency: str, id_style: IdStyle, seed: int | None, serial: int, total: float | None
+) -> FakeOrder:
     rng = random.Random(seed)
     fake.seed_instance(seed if seed is not None else rng.randrange(1 << 30))
     low, high = _PRICE_RANGES.get(currency, (199, 50_000))
@@ -99,7 +112,7 @@ def fake_order(
     else:
         order_id = f"{fake.bothify('?#??#').upper()}{serial}"
         reference = None
-    email = fake.unique.email()
+    email = fake.email()
     person = {
         "name": fake.name(),
         "email": email,

@@ -65,7 +65,9 @@ def test_accepted_puts_are_kept_with_time_fields_app_and_masked_token(client: Fl
     order = new_order(client)
     client.post("/_control/clock/advance", json={"seconds": 3600})
     sent = {"paymentStatus": "PAID", "externalTransactionId": "md-123", "paymentMessage": "Approved"}
-    assert client.put(f"/api/v3/1003/orders/{order['referenceTransactionId']}", json=sent, headers=AUTH).status_code == 200
+    assert (
+        client.put(f"/api/v3/1003/orders/{order['referenceTransactionId']}", json=sent, headers=AUTH).status_code == 200
+    )
     [entry] = history(client, order["id"])
     assert entry["accepted"] is True
     assert entry["httpStatus"] == 200
