@@ -1,4 +1,4 @@
-"""The demo storefront's products: Armenian goods priced in AMD, plus one in USD.
+"""The demo storefront's products: Armenian goods priced in AMD, plus one each in USD, EUR and RUB (with cents).
 
 ``name`` is the English name that goes into the Ecwid order; the shopper sees the name in their language from
 ``simulator.ecwid.texts`` (``product.<sku>``).
@@ -26,6 +26,8 @@ PRODUCTS: tuple[Product, ...] = (
     Product("lavash", "Lavash, 5 sheets", 1200.0, "AMD"),
     Product("brandy", "Armenian brandy, 10 years", 25000.0, "AMD"),
     Product("duduk", "Apricot-wood duduk", 120.0, "USD"),
+    Product("carpet", "Hand-woven carpet, Artsakh pattern", 340.5, "EUR"),
+    Product("sujukh", "Sujukh, walnuts in grape syrup", 890.99, "RUB"),
 )
 
 

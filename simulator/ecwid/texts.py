@@ -77,6 +77,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "product.lavash": "Lavash, 5 sheets",
         "product.brandy": "Armenian brandy, 10 years",
         "product.duduk": "Apricot-wood duduk",
+        "product.carpet": "Hand-woven carpet, Artsakh pattern",
+        "product.sujukh": "Sujukh, walnuts in grape syrup",
     },
     "ru": {
         "store_name": "Yerevan Pantry",
@@ -144,6 +146,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "product.lavash": "Лаваш, 5 листов",
         "product.brandy": "Армянский коньяк, 10 лет",
         "product.duduk": "Дудук из абрикосового дерева",
+        "product.carpet": "Ковёр ручной работы, арцахский узор",
+        "product.sujukh": "Суджух, грецкие орехи в виноградном сиропе",
     },
     "hy": {
         "store_name": "Yerevan Pantry",
@@ -211,6 +215,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "product.lavash": "Լավաշ, 5 թերթ",
         "product.brandy": "Հայկական կոնյակ, 10 տարեկան",
         "product.duduk": "Ծիրանափայտից դուդուկ",
+        "product.carpet": "Ձեռագործ գորգ, արցախյան նախշ",
+        "product.sujukh": "Սուջուխ, ընկույզ խաղողի օշարակում",
     },
 }
 

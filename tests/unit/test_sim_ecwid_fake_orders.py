@@ -211,3 +211,11 @@ def test_the_ecwid_control_operations_match_the_document(client: FlaskClient) ->
     client.put(f"/api/v3/1003/orders/{ref}", json={"paymentStatus": "PAID"}, headers=AUTH)
     assert len(api.get(f"/_control/ecwid/orders/1003/{made['order']['internalId']}/history")["history"]) == 2
     api.get("/_control/ecwid/orders/1003/nope/history", 404)
+
+
+@pytest.mark.parametrize(("sku", "currency", "total"), [("carpet", "EUR", 681.0), ("sujukh", "RUB", 1781.98)])
+def test_the_storefront_sells_in_eur_and_rub_too(client: FlaskClient, sku: str, currency: str, total: float) -> None:
+    page = client.post("/store/2004/checkout", data={"product": sku, "quantity": "2", "lang": "en"})
+    assert page.status_code == 200
+    [order] = client.get("/_control/ecwid/orders?storeId=2004").get_json()["orders"]
+    assert (order["currency"], order["total"]) == (currency, total)
