@@ -25,7 +25,7 @@ from simulator.state import SimulatorState, current_state
 from simulator.vpos import money
 from simulator.vpos.cards import ORDER_DECLINED
 from simulator.vpos.faults import Fault, http_error_response, malformed_response, no_response
-from simulator.vpos.orders import BankOrder
+from simulator.vpos.orders import BankOrder, UnknownBankOrder
 from simulator.vpos.payment import expire_if_due
 from simulator.vpos.register import LANGUAGES, authenticate, register_order
 from simulator.vpos.shapes import LEGACY_STATUS_METHOD, Shape, error_keys
@@ -71,6 +71,13 @@ def _rbs_error(exc: RbsError) -> Response:
     """Bank errors in the merchant's shape (this blueprint's handler wins over the app-wide one)."""
     method = _method()
     return _answer(_error_body(method, exc.error_code, exc.message), method)
+
+
+@bp.errorhandler(UnknownBankOrder)
+def _order_gone(_exc: UnknownBankOrder) -> Response:
+    """An order forgotten between the lookup and the decision (a reset meanwhile): unknown, errorCode 6."""
+    method = _method()
+    return _answer(_error_body(method, 6, "Order not found"), method)
 
 
 # -- the methods ------------------------------------------------------------------------------------------------
