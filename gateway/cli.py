@@ -78,3 +78,38 @@ def worker(interval: float, once: bool) -> None:
         run_pass(ctx)
         return
     run_forever(ctx, interval_s=interval)
+
+
+@main.command()
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="YYYY-MM-DD (UTC)")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="var/reconcile", show_default=True)
+def reconcile(day: object, out_dir: str) -> None:
+    """Compare gateway, bank and Ecwid for one day (default today, UTC); read-only. Writes
+    reconcile-YYYY-MM-DD.csv and .html. Exit 0: all agree; 1: mismatches listed; 2: the run could not work."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from gateway.services.reconcile import reconcile_day
+    from gateway.services.reconcile_report import summary_lines, write_reports
+
+    try:
+        ctx = build_context(Settings.from_env())
+    except ConfigurationError as exc:  # settings missing, database not migrated
+        click.echo(f"reconcile: cannot run: {exc}", err=True)
+        raise SystemExit(2) from None
+    try:
+        when = day.date() if isinstance(day, datetime) else ctx.clock.now().astimezone(UTC).date()
+        result = reconcile_day(ctx, when)
+        paths = write_reports(result, Path(out_dir))
+    except Exception as exc:  # the run itself failed (database gone, disk full): never a half "all agree"
+        click.echo(f"reconcile: cannot run: {type(exc).__name__}", err=True)
+        raise SystemExit(2) from None
+    finally:
+        ctx.db.dispose()
+    for line in summary_lines(result):
+        click.echo(line)
+    counts = result.counts()
+    click.echo(f"{when}: {counts['attempts']} attempts, {counts['agreeing']} agree, {counts['mismatching']} mismatch")
+    for path in paths:
+        click.echo(f"written {path}")
+    raise SystemExit(0 if result.ok else 1)
