@@ -141,6 +141,7 @@ class FakeProvider:
     registrations: list[Registration] = field(default_factory=list)
     status_calls: list[str] = field(default_factory=list)
     lookups_by_number: list[str] = field(default_factory=list)
+    declines: list[str] = field(default_factory=list)
     fail_register_with: list[ProviderError] = field(default_factory=list)
     lose_answers: int = 0
     status_error: ProviderError | None = None
@@ -234,6 +235,36 @@ class FakeProvider:
         if registered is None or status is None:
             return None
         return replace(status, provider_order_id=registered.provider_order_id)
+
+    def decline(self, provider_order_id: str, order_number: str, currency: str) -> None:
+        """decline.do: only an order that is not completed (registered, or at 3-D Secure) becomes declined."""
+        with self._lock:
+            self.declines.append(order_number)
+            status = self._statuses.get(provider_order_id)
+            if status is None:
+                raise ProviderError("decline.do errorCode 6: unknown order", error_code="6")
+            if status.order_status not in (0, 5):
+                raise ProviderError("decline.do errorCode 7: order already completed", error_code="7")
+            self._statuses[provider_order_id] = replace(status, order_status=6, action_code="-2013")
+
+    # Money after the payment is tested against the simulator's bank (tests/integration/test_gw_money_*.py): this
+    # fake does not pretend to keep a ledger.
+    def deposit(self, provider_order_id: str, amount_minor: int, currency: str) -> None:
+        raise ProviderError("deposit.do is not supported by FakeProvider", error_code="5")
+
+    def reverse(self, provider_order_id: str, currency: str) -> None:
+        raise ProviderError("reverse.do is not supported by FakeProvider", error_code="5")
+
+    def refund(
+        self,
+        provider_order_id: str,
+        amount_minor: int,
+        currency: str,
+        *,
+        external_refund_id: str,
+        expected_deposited_minor: int | None,
+    ) -> None:
+        raise ProviderError("refund.do is not supported by FakeProvider", error_code="5")
 
     def get_status(self, provider_order_id: str, currency: str, language: str = "en") -> ProviderStatus:
         with self._lock:
@@ -446,3 +477,90 @@ def sign_callback(params: Mapping[str, str], key: str = CALLBACK_KEY) -> dict[st
     message = "".join(f"{name};{params[name]};" for name in sorted(params) if name not in ("checksum", "sign_alias"))
     checksum = hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest().upper()
     return {**params, "checksum": checksum}
+
+
+# --- several stores and tokens, store-aimed Ecwid faults (outbox pacing and fairness) -------------------------------
+
+
+@dataclass
+class StoreFaultsEcwid(FakeEcwid):
+    """``FakeEcwid`` whose faults can be aimed at one store: ``store_status[store_id] = 503`` answers every call for
+    that store with that status, ``store_hang_s[store_id] = s`` makes every call for it wait ``s`` seconds (real
+    time) and then time out, as the client sees an Ecwid that does not answer. Other stores are served normally."""
+
+    store_status: dict[int, int] = field(default_factory=dict)
+    store_hang_s: dict[int, float] = field(default_factory=dict)
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        store_id = int(request.url.path.split("/")[-3])  # .../api/v3/{storeId}/orders/{ref}
+        status, hang_s = self.store_status.get(store_id), self.store_hang_s.get(store_id)
+        if status is None and hang_s is None:
+            return super().handler(request)
+        body = json.loads(request.content) if request.content else {}
+        with self._lock:
+            self.calls.append(EcwidCall(request.method, str(request.url), request.headers, body))
+        if hang_s is not None:
+            time.sleep(hang_s)
+            raise httpx.ReadTimeout("Ecwid did not answer", request=request)
+        return httpx.Response(status or 500, json={"errorMessage": "store fault", "errorCode": f"FAKE_{status}"})
+
+
+def puts_for_store(ecwid: FakeEcwid, store_id: int) -> list[EcwidCall]:
+    return [c for c in ecwid.puts if f"/{store_id}/orders/" in c.url]
+
+
+def puts_with_token(ecwid: FakeEcwid, token: str) -> list[EcwidCall]:
+    return [c for c in ecwid.puts if c.headers.get("Authorization") == f"Bearer {token}"]
+
+
+def gateway_with_ecwid(settings: Settings, ecwid: FakeEcwid) -> Gateway:
+    """``Gateway.build`` with a given fake Ecwid (for instance ``StoreFaultsEcwid``)."""
+    clock, provider = FakeClock(), FakeProvider()
+    http = httpx.Client(transport=ecwid.transport())
+    migrate_database(settings.database_url)
+    ctx = build_context(settings, clock=clock, http=http)
+    ctx.provider = provider
+    return Gateway(ctx, provider, ecwid, clock, http)
+
+
+def queue_ecwid_updates(
+    gw: Gateway, store_id: int, count: int, *, token: str = ECWID_TOKEN, status: str = "PAID"
+) -> list[int]:
+    """A backlog without going through the bank: ``count`` payment sessions of ``store_id`` (using ``token``), each
+    with one Ecwid update due now, written straight into the database. Returns the session ids, oldest first."""
+    now = gw.clock.now()
+    sealed = gw.ctx.tokens.seal(token)
+    with gw.ctx.db.session() as session, session.begin():
+        start = session.scalar(select(func.count()).select_from(PaymentSession)) or 0
+        owners = [
+            PaymentSession(
+                store_id=store_id,
+                reference_transaction_id=f"transaction_{store_id}_{start + i}",
+                ecwid_order_id=f"B{store_id}X{start + i}",
+                amount_minor=15000,
+                currency="AMD",
+                return_url=RETURN_URL,
+                lang="en",
+                token_encrypted=sealed,
+                ecwid_status=status,
+                created_at=now,
+                updated_at=now,
+            )
+            for i in range(count)
+        ]
+        session.add_all(owners)
+        session.flush()
+        ids = [owner.id for owner in owners]
+        session.add_all(
+            OutboxMessage(
+                session_id=owner_id,
+                payload={"paymentStatus": status},
+                state="pending",
+                tries=0,
+                local_errors=0,
+                next_try_at=now,
+                created_at=now,
+            )
+            for owner_id in ids
+        )
+    return ids

@@ -73,12 +73,15 @@ def decide(
     currency_numeric: str,
     current: AttemptStatus = S.REGISTERED,
     session_over: bool = False,
+    expected_deposit_minor: int | None = None,
 ) -> Decision:
     """Map a provider status to the attempt's target state, or to an operator exception.
 
-    Never returns PAID/AUTHORIZED when amount or currency differ from the registered ones. ``session_over``: our
-    clock says the bank page's session has ended, so an order the bank still reports as merely registered (0)
-    can no longer be paid and expires.
+    Never returns PAID/AUTHORIZED when amount or currency differ from the registered ones, nor when the bank
+    held (``approvedAmount``) or took (``depositedAmount``) another sum than the registered amount, or than
+    ``expected_deposit_minor`` after a partial capture we asked for (a partial authorisation is never PAID).
+    ``session_over``: our clock says the bank page's session has ended, so an order the bank still reports as
+    merely registered (0) can no longer be paid and expires.
     """
     code = status.order_status
     if code == REVERSED_STATUS:
@@ -100,11 +103,26 @@ def decide(
             f"bank reports {status.amount_minor} {status.currency_numeric}, "
             f"registered {amount_minor} {currency_numeric}",
         )
+    moved = _moved_amount_problem(status, target, amount_minor, expected_deposit_minor)
+    if moved:
+        return Decision(None, "amount_mismatch", moved)
     if target is S.DECLINED and status.action_code in DECLINE_BY_TIMEOUT_CODES:
         return Decision(S.EXPIRED)
     if target is None and session_over:
         return Decision(S.EXPIRED)
     return Decision(target)
+
+
+def _moved_amount_problem(
+    status: ProviderStatus, target: AttemptStatus | None, amount_minor: int, expected_deposit_minor: int | None
+) -> str:
+    """What is wrong with the amount the bank actually held or took, or "" when it is what we expect."""
+    if target is S.AUTHORIZED and status.approved_minor is not None and status.approved_minor != amount_minor:
+        return f"bank holds {status.approved_minor}, registered {amount_minor} (partial authorisation)"
+    expected = expected_deposit_minor if expected_deposit_minor is not None else amount_minor
+    if target is S.PAID and status.deposited_minor is not None and status.deposited_minor != expected:
+        return f"bank deposited {status.deposited_minor}, expected {expected}"
+    return ""
 
 
 def _refund_decision(status: ProviderStatus, amount_minor: int) -> Decision:

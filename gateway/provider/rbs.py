@@ -200,14 +200,15 @@ def _refund_list(refunds: Any) -> tuple[ProviderRefund, ...] | None:
 
 
 def _refunded(amounts: Any, refunds: Any) -> int | None:
-    """``paymentAmountInfo.refundedAmount`` (response version 3+), else the sum of ``refunds[]`` (version 5+)."""
-    if isinstance(amounts, dict) and _minor(amounts.get("refundedAmount")) is not None:
-        return _minor(amounts.get("refundedAmount"))
+    """What the bank has refunded for good. ``refunds[]`` (version 5+) is the record: a refund the bank took and then
+    failed is in it as failed and never counts; without it, ``paymentAmountInfo.refundedAmount`` (version 3+)."""
     entries = _refund_list(refunds)
     if entries:
         values = [r.amount_minor for r in entries if r.succeeded]
         if all(v is not None for v in values):
             return sum(v for v in values if v is not None)
+    if isinstance(amounts, dict) and _minor(amounts.get("refundedAmount")) is not None:
+        return _minor(amounts.get("refundedAmount"))
     return None
 
 

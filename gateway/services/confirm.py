@@ -21,6 +21,7 @@ from gateway.domain.states import SETTLED_PAID_STATES, AttemptStatus
 from gateway.services.context import GatewayContext
 from gateway.services.journal import raise_exception, record_event
 from gateway.services.lifecycle import transition
+from gateway.services.refund_sync import sync_refund_rows
 from gateway.store.models import Attempt, PaymentSession
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,9 @@ def apply_status(
         currency_numeric=CURRENCIES[attempt.currency][0],
         current=current,
         session_over=expire_unpaid,
+        expected_deposit_minor=attempt.deposited_minor,
     )
+    sync_refund_rows(session, attempt, status, now, source)
     if decision.exception_code:
         if raise_exception(
             session, decision.exception_code, decision.detail, now, session_id=attempt.session_id, attempt_id=attempt.id
@@ -95,6 +98,8 @@ def apply_status(
         values["masked_pan"] = status.masked_pan[:32]
     if decision.refunded_minor is not None:
         values["refunded_minor"] = decision.refunded_minor
+    if target is AttemptStatus.PAID and current is not AttemptStatus.PAID:
+        values["deposited_minor"] = status.deposited_minor or attempt.deposited_minor or attempt.amount_minor
     if target is current and target not in (AttemptStatus.PARTIALLY_REFUNDED,):
         return _current(session, attempt, changed=False)  # already there: nothing to record
     result = transition(

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from gateway.domain.states import OPEN_STATES, AttemptStatus
+from gateway.services.bank_cancel import DECLINABLE_ORDER_STATUSES, decline_at_bank
 from gateway.services.confirm import aware, confirm_attempt
 from gateway.services.context import GatewayContext
 from gateway.services.journal import raise_exception
@@ -94,6 +95,24 @@ def _check(ctx: GatewayContext, attempt_id: int) -> bool:
         raise RuntimeError("open attempt without a bank order id")
     bank = ctx.provider.get_status(provider_order_id, currency, language)
     expire = ctx.clock.now() >= expires_at + EXPIRY_GRACE
+    if expire and bank.order_status in DECLINABLE_ORDER_STATUSES:
+        # The session is over and the page could still take money: cancel it at the bank. Declined means nothing
+        # was paid, so the attempt expires on the status already read.
+        with ctx.db.session() as session:
+            attempt = session.get(Attempt, attempt_id)
+            assert attempt is not None
+            session_id, order_number = attempt.session_id, attempt.order_number
+        if not decline_at_bank(
+            ctx,
+            attempt_id=attempt_id,
+            session_id=session_id,
+            provider_order_id=provider_order_id,
+            order_number=order_number,
+            currency=currency,
+            reason="session over",
+        ):
+            # Not declined: the order completed meanwhile (perhaps paid). Its status of record decides.
+            bank = ctx.provider.get_status(provider_order_id, currency, language)
     return confirm_attempt(ctx, attempt_id, bank, source="poller", expire_unpaid=expire).changed
 
 

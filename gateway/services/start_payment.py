@@ -22,6 +22,7 @@ from gateway.domain.money import Money
 from gateway.domain.states import OPEN_STATES, SETTLED_PAID_STATES, AttemptStatus
 from gateway.ecwid.payment_request import PaymentRequest
 from gateway.provider.port import Registration
+from gateway.services.bank_cancel import DECLINABLE_ORDER_STATUSES, decline_at_bank
 from gateway.services.confirm import aware, confirm_attempt
 from gateway.services.context import GatewayContext
 from gateway.services.journal import record_event
@@ -166,6 +167,17 @@ def _close_stale_attempt(ctx: GatewayContext, attempt: Attempt) -> None:
     if attempt.provider_order_id is None:
         raise RuntimeError(f"open attempt {attempt.order_number} has no bank order id")
     status = ctx.provider.get_status(attempt.provider_order_id, attempt.currency, attempt.language)
+    if status.order_status in DECLINABLE_ORDER_STATUSES and not decline_at_bank(
+        ctx,
+        attempt_id=attempt.id,
+        session_id=attempt.session_id,
+        provider_order_id=attempt.provider_order_id,
+        order_number=attempt.order_number,
+        currency=attempt.currency,
+        reason="the customer starts a new attempt",
+    ):
+        # The bank would not decline it: it completed meanwhile (perhaps paid). Its status of record decides.
+        status = ctx.provider.get_status(attempt.provider_order_id, attempt.currency, attempt.language)
     confirmation = confirm_attempt(ctx, attempt.id, status, source="resume", expire_unpaid=True)
     if confirmation.attempt_status in OPEN_STATES:
         with ctx.db.session() as session, session.begin():
@@ -193,6 +205,7 @@ def _insert_attempt(ctx: GatewayContext, session_id: int, request: PaymentReques
                 currency=request.amount.currency,
                 language=bank_language(request.lang),
                 page_view=page_view,
+                two_phase=request.store_id in ctx.settings.two_phase_stores,
                 created_at=now,
                 updated_at=now,
                 expires_at=now + timedelta(seconds=ctx.settings.session_timeout_s),
@@ -224,6 +237,7 @@ def _register(ctx: GatewayContext, attempt_id: int) -> StartOutcome:
             page_view=attempt.page_view,
             session_timeout_s=ctx.settings.session_timeout_s,
             callback_url=f"{ctx.settings.public_url}/vpos/callback" if ctx.settings.send_dynamic_callback_url else None,
+            two_phase=attempt.two_phase,
         )
     try:
         registered = ctx.provider.register(registration)

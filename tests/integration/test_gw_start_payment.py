@@ -92,6 +92,34 @@ def test_expired_open_attempt_is_checked_with_the_bank_before_a_new_one(gw: Gate
     assert gw.provider.register_calls == 2
 
 
+def test_a_stale_attempt_is_declined_at_the_bank_before_a_new_one(gw: Gateway) -> None:
+    # RC-36: its page, still open in another tab, can no longer take money.
+    first = gw.start()
+    gw.clock.advance(gw.settings.session_timeout_s + 1)
+    gw.start()
+    assert gw.provider.declines == [first.attempt_order_number]
+    assert gw.provider.status_of(gw.provider.md_order(first.attempt_order_number or "")).order_status == 6
+    assert "bank_declined" in gw.events()
+
+
+def test_a_stale_attempt_paid_just_before_the_decline_is_found_paid(gw: Gateway) -> None:
+    first = gw.start()
+    number = first.attempt_order_number or ""
+    gw.clock.advance(gw.settings.session_timeout_s + 1)
+    original = gw.provider.decline
+
+    def paid_meanwhile(provider_order_id: str, order_number: str, currency: str) -> None:
+        gw.provider.set_status(number, 2)  # the customer's other tab completed the payment a moment ago
+        original(provider_order_id, order_number, currency)
+
+    gw.provider.decline = paid_meanwhile  # type: ignore[method-assign]
+    again = gw.start()
+    assert gw.attempt(number).status == AttemptStatus.PAID
+    assert gw.provider.register_calls == 1  # paid: no new bank order
+    assert again.redirect_url == RETURN_URL
+    assert "bank_decline_refused" in gw.events()
+
+
 def test_expired_attempt_that_the_bank_reports_paid_is_not_registered_again(gw: Gateway) -> None:
     first = gw.start()
     gw.provider.set_status(first.attempt_order_number or "", 2)

@@ -312,3 +312,33 @@ def test_callback_is_news_only_when_it_could_change_the_attempt(
     operation: str, current: AttemptStatus, news: bool
 ) -> None:
     assert callback_is_news(operation, current) is news
+
+
+# --- amounts the bank actually held or took (RC-33) ----------------------------------------------------------------
+
+
+def test_a_partial_authorisation_is_never_authorized() -> None:
+    held = ProviderStatus(1, "0", 1500000, AMD, approved_minor=1000000)
+    decision = decide(held, amount_minor=1500000, currency_numeric=AMD)
+    assert (decision.target, decision.exception_code) == (None, "amount_mismatch")
+    assert "partial authorisation" in decision.detail
+
+
+def test_a_deposit_of_another_sum_is_never_paid() -> None:
+    took = ProviderStatus(2, "0", 1500000, AMD, deposited_minor=1499999)
+    decision = decide(took, amount_minor=1500000, currency_numeric=AMD)
+    assert (decision.target, decision.exception_code) == (None, "amount_mismatch")
+
+
+def test_a_partial_capture_we_asked_for_is_paid() -> None:
+    took = ProviderStatus(2, "0", 1500000, AMD, approved_minor=1500000, deposited_minor=1000000)
+    assert decide(took, amount_minor=1500000, currency_numeric=AMD, expected_deposit_minor=1000000).target is S.PAID
+    decision = decide(took, amount_minor=1500000, currency_numeric=AMD, expected_deposit_minor=1200000)
+    assert decision.exception_code == "amount_mismatch"
+
+
+def test_the_whole_amount_held_and_taken_is_authorized_then_paid() -> None:
+    held = ProviderStatus(1, "0", 1500000, AMD, approved_minor=1500000, deposited_minor=0)
+    assert decide(held, amount_minor=1500000, currency_numeric=AMD).target is S.AUTHORIZED
+    took = ProviderStatus(2, "0", 1500000, AMD, approved_minor=1500000, deposited_minor=1500000)
+    assert decide(took, amount_minor=1500000, currency_numeric=AMD, current=S.AUTHORIZED).target is S.PAID
