@@ -29,6 +29,7 @@ Tokens are secrets: they are kept here only to match calls, and shown as ``***``
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import threading
@@ -149,7 +150,7 @@ class EcwidFaultBook:
 
     def add(self, spec: EcwidFaultSpec) -> EcwidFault:
         if spec.kind == "hang" and spec.seconds is None:
-            spec = EcwidFaultSpec(**{**spec.__dict__, "seconds": self.max_sleep_seconds})
+            spec = dataclasses.replace(spec, seconds=self.max_sleep_seconds)
         with self._lock:
             fault = EcwidFault(id=next(self._ids), spec=spec, remaining=spec.times)
             self._faults[fault.id] = fault
