@@ -247,7 +247,7 @@ def test_legacy_get_order_status_uses_capitalised_keys(client: FlaskClient) -> N
 
 
 def test_unimplemented_method_answers_system_error_7(client: FlaskClient) -> None:
-    body = client.post("/payment/rest/refund.do", data=CREDS).get_json()
+    body = client.post("/payment/rest/getBindings.do", data=CREDS).get_json()
     assert body["errorCode"] == "7"
 
 

@@ -350,7 +350,7 @@ def test_a_wildcard_fault_hits_every_bank_method(client: FlaskClient) -> None:
 def test_a_fault_on_an_unimplemented_method(client: FlaskClient) -> None:
     add_fault(client, method="deposit.do", fault="http_500")
     assert client.post("/payment/rest/deposit.do", data=CREDS).status_code == 500
-    assert client.post("/payment/rest/refund.do", data=CREDS).get_json()["errorCode"] == "7"
+    assert client.post("/payment/rest/getBindings.do", data=CREDS).get_json()["errorCode"] == "7"
 
 
 def test_error_7_fault_is_a_system_error_and_registers_nothing(client: FlaskClient, app: flask.Flask) -> None:

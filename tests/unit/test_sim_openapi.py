@@ -222,6 +222,40 @@ def _ecwid(api: CheckedClient) -> None:
     assert api.post("/_control/ecwid/payment-request", json={"storeId": 1003, "orderId": "E-1"})["enc_data"]
     api.post("/_control/ecwid/payment-request", 400, json={"storeId": 1003}, request_valid=False)
     api.post("/_control/ecwid/payment-request", 404, json={"storeId": 1003, "orderId": "nope"})
+    _ecwid_failures_and_history(api)
+
+
+def _ecwid_failures_and_history(api: CheckedClient) -> None:
+    fault = api.post("/_control/ecwid/faults", 201, json={"fault": "http_503", "times": 2})
+    assert fault["remaining"] == 2
+    api.post("/_control/ecwid/faults", 400, json={"fault": "explode"}, request_valid=False)
+    api.post("/_control/ecwid/faults", 404, json={"fault": "http_500", "storeId": 9})
+    assert len(api.get("/_control/ecwid/faults")["faults"]) == 1
+    assert api.delete(f"/_control/ecwid/faults/{fault['id']}") == {"deleted": 1}
+    api.delete(f"/_control/ecwid/faults/{fault['id']}", 404)
+    api.post("/_control/ecwid/faults", 201, json={"fault": "rate_limited", "retryAfterSeconds": 3})
+    assert api.delete("/_control/ecwid/faults") == {"deleted": 1}
+    assert api.put("/_control/ecwid/faults/settings", json={"maxSleepSeconds": 3})["maxSleepSeconds"] == 3
+    api.put("/_control/ecwid/faults/settings", 400, json={}, request_valid=False)
+
+    assert api.get("/_control/ecwid/rate-limit")["requestsPerMinute"] == 600
+    assert api.put("/_control/ecwid/rate-limit", json={"requestsPerMinute": 5})["requestsPerMinute"] == 5
+    api.put("/_control/ecwid/rate-limit", 400, json={"requestsPerMinute": 0}, request_valid=False)
+
+    assert api.get("/_control/ecwid/webhooks")["enabled"] is False
+    assert api.put("/_control/ecwid/webhooks", json={"url": "http://merchant.test/hook"})["enabled"] is True
+    api.put("/_control/ecwid/webhooks", 400, json={"url": "not a url"}, request_valid=False)
+    api.put("/_control/ecwid/webhooks", 404, json={"url": "http://merchant.test/hook", "storeId": 9})
+    assert api.delete("/_control/ecwid/webhooks")["enabled"] is False
+
+    fake = api.post("/_control/ecwid/orders/fake", 201, json={"storeId": 1003, "currency": "EUR", "idStyle": "odd"})
+    order_id = fake["order"]["id"]
+    api.post("/_control/ecwid/orders/fake", 400, json={"storeId": 1003, "currency": "GBP"}, request_valid=False)
+    api.post("/_control/ecwid/orders/fake", 404, json={"storeId": 9})
+    api.post("/_control/ecwid/orders/fake", 409, json={"storeId": 1003, "id": order_id})
+    history = api.get(f"/_control/ecwid/orders/1003/{fake['order']['internalId']}/history")
+    assert history["history"] == []
+    api.get("/_control/ecwid/orders/1003/nope/history", 404)
 
 
 def _bank(api: CheckedClient) -> None:
@@ -253,8 +287,8 @@ def _bank(api: CheckedClient) -> None:
     assert result["resolvesAt"] is not None
     assert result["order"]["pending"]["resolveTo"] == "declined"
     assert api.get("/_control/vpos/cards")["otp"]
-    assert api.get("/_control/vpos/bank") == {"pendingSeconds": 60}
-    assert api.put("/_control/vpos/bank", json={"pendingSeconds": 5}) == {"pendingSeconds": 5}
+    assert api.get("/_control/vpos/bank")["pendingSeconds"] == 60
+    assert api.put("/_control/vpos/bank", json={"pendingSeconds": 5})["pendingSeconds"] == 5
     api.put("/_control/vpos/bank", 400, json={"pendingSeconds": 0}, request_valid=False)
 
 

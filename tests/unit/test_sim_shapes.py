@@ -129,7 +129,7 @@ def test_wildcard_error_code_type_covers_every_method_and_a_named_method_wins(cl
     assert register(client, "N-2")["errorCode"] == "0"
     assert status(client, orderId=md_order)["errorCode"] == 0
     assert legacy(client, orderId=md_order)["ErrorCode"] == 0
-    assert client.post("/payment/rest/refund.do", data=AMD).get_json()["errorCode"] == 7
+    assert client.post("/payment/rest/getBindings.do", data=AMD).get_json()["errorCode"] == 7
 
 
 @pytest.mark.parametrize("unset", ["default", None])
