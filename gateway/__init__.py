@@ -54,5 +54,9 @@ def create_app(settings: Settings | None = None, *, context: GatewayContext | No
     app.register_blueprint(ecwid_views.bp)
     app.register_blueprint(provider_views.bp)
     app.register_blueprint(health_views.bp)
+    if context.settings.console_secret_key is not None:  # the operator console; without the key every /ops is 404
+        from gateway.web.console_auth import install_console
+
+        install_console(app)
     register_error_handlers(app)
     return app
