@@ -29,7 +29,7 @@ import logging
 import random
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select, update
@@ -62,6 +62,7 @@ class RelayResult:
     failed: int = 0
     errors: int = 0  # our own failures (not Ecwid's answers)
     limited: int = 0  # left due because their token had no budget (rate limit or a 429 pause): no try counted
+    delivered: bool = False  # retry_failed only: Ecwid has the session's latest status (now or already before)
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,8 @@ def retry_failed(ctx: GatewayContext, session_id: int, *, actor: str, rng: rando
     exceptions are resolved by ``actor``. Always records an operator action ``ecwid_retry`` (outcome ``ok``;
     ``failed`` when Ecwid refused again or answered transiently, the exception then stays open and a transient
     failure goes on being retried automatically; ``refused`` when there is nothing to retry) and a payment event.
-    Raises ``UnknownPayment`` for an unknown session (the refusal is recorded first).
+    Raises ``UnknownPayment`` for an unknown session (the refusal is recorded first). The result counts this
+    relay's calls; ``delivered`` says whether Ecwid has the latest status (also when it was delivered before).
     """
     now = ctx.clock.now()
     with ctx.db.session() as session, session.begin():
@@ -218,7 +220,7 @@ def retry_failed(ctx: GatewayContext, session_id: int, *, actor: str, rng: rando
         )
         record_event(session, session_id, f"ecwid_retry:{outcome}", done, detail=f"by {actor[:64]}")
     log.info("ecwid_retry session=%s actor=%s outcome=%s", session_id, actor, outcome)
-    return result
+    return replace(result, delivered=outcome == "ok")
 
 
 def _requeue_latest(session: Session, session_id: int, now: datetime, actor: str) -> int | None:

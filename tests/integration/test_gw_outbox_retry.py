@@ -32,7 +32,7 @@ def test_a_manual_retry_delivers_resolves_the_exception_and_is_audited(gw: Gatew
 
     result = retry_failed(gw.ctx, session_id, actor="alice")
 
-    assert result.sent == 1
+    assert (result.sent, result.delivered) == (1, True)
     assert gw.ecwid.statuses() == ["PAID", "PAID"]
     assert [(m.state, m.tries, m.last_error) for m in gw.outbox()] == [("sent", 1, None)]
     [exception] = gw.exceptions()
@@ -54,7 +54,7 @@ def test_a_manual_retry_refused_again_keeps_the_exception_open(gw: Gateway) -> N
 
     result = retry_failed(gw.ctx, session_id, actor="bob")
 
-    assert (result.sent, result.failed) == (0, 1)
+    assert (result.sent, result.failed, result.delivered) == (0, 1, False)
     assert [(m.state, m.tries) for m in gw.outbox()] == [("failed", 1)]  # a fresh count: one more refusal
     [exception] = gw.exceptions()  # the same exception, still open; no duplicate
     assert exception.resolved_at is None
@@ -77,7 +77,8 @@ def test_a_manual_retry_that_meets_a_transient_failure_is_retried_automatically(
     gw.clock.advance(gw.settings.ecwid_backoff_max_s)
     assert relay(gw.ctx).sent == 1
     # The operator's next retry finds it delivered and closes the exception.
-    assert retry_failed(gw.ctx, session_id, actor="carol").sent == 0
+    again = retry_failed(gw.ctx, session_id, actor="carol")
+    assert (again.sent, again.delivered) == (0, True)
     assert gw.exceptions()[0].resolved_by == "carol"
     assert [a.outcome for a in actions(gw)] == ["failed", "ok"]
 
