@@ -145,7 +145,9 @@ class RbsProvider:
         if error_code != "0" and not (error_code in status_codes and "orderStatus" in body):
             message = str(body.get("errorMessage", body.get("ErrorMessage", "")))[:200]
             if error_code == "7":
-                raise ProviderUnavailable(f"{method} system error: {message}")
+                # The bank answered, but "7" covers system errors and, for some methods, refusals: callers that
+                # can tell them apart (refunds, by the bank's record) see the code.
+                raise ProviderUnavailable(f"{method} system error: {message}", error_code="7")
             raise ProviderError(f"{method} errorCode {error_code}: {message}", error_code=error_code)
         return body
 

@@ -152,9 +152,13 @@ def send_refund(ctx: GatewayContext, refund_id: int, *, actor: str) -> RefundOut
     try:
         ctx.provider.refund(md, amount, currency, external_refund_id=external_id, expected_deposited_minor=expected)
     except ProviderUnavailable as exc:
-        log.warning("refund_unanswered refund=%s error=%s", external_id, exc)
-        _move(ctx, refund_id, RefundStatus.UNKNOWN, source="refund.do")
-        return _outcome(ctx, refund_id)
+        if exc.error_code is None:  # no answer at all: resent later with the same externalRefundId
+            log.warning("refund_unanswered refund=%s error=%s", external_id, exc)
+            _move(ctx, refund_id, RefundStatus.UNKNOWN, source="refund.do")
+            return _outcome(ctx, refund_id)
+        # errorCode 7 is both "system error" and, for refund.do, "wrong state / amount too high": the bank's record
+        # of refunds says whether this one was made.
+        return _settle_by_record(ctx, refund_id, attempt_id, session_id, actor=actor, cause=exc)
     except ProviderError as exc:
         _move(
             ctx,
@@ -173,6 +177,45 @@ def send_refund(ctx: GatewayContext, refund_id: int, *, actor: str) -> RefundOut
         return _outcome(ctx, refund_id)
     confirm_attempt(ctx, attempt_id, status, source="refund")
     return _outcome(ctx, refund_id)
+
+
+def _settle_by_record(
+    ctx: GatewayContext, refund_id: int, attempt_id: int, session_id: int, *, actor: str, cause: Exception
+) -> RefundOutcome:
+    with ctx.db.session() as session:
+        refund = session.get(Refund, refund_id)
+        attempt = session.get(Attempt, attempt_id)
+        assert refund is not None and attempt is not None
+        external_id, md = refund.external_refund_id, attempt.provider_order_id or ""
+        currency, language = attempt.currency, attempt.language
+    try:
+        status = ctx.provider.get_status(md, currency, language)
+    except ProviderError:
+        _move(ctx, refund_id, RefundStatus.UNKNOWN, source="refund.do")
+        return _outcome(ctx, refund_id)
+    listed = {r.external_refund_id for r in status.refunds or ()}
+    if external_id in listed:
+        confirm_attempt(ctx, attempt_id, status, source="refund")
+        return _outcome(ctx, refund_id)
+    if status.refunds is None:  # this response version cannot tell: resent later, the bank refunds once
+        _move(ctx, refund_id, RefundStatus.UNKNOWN, source="refund.do")
+        return _outcome(ctx, refund_id)
+    _move(
+        ctx,
+        refund_id,
+        RefundStatus.REFUSED,
+        source="refund.do",
+        values={"error_code": "7", "error_message": str(cause)[:500]},
+    )
+    refuse(
+        ctx,
+        actor,
+        "refund",
+        attempt_id,
+        "bank_refused",
+        f"the bank did not make refund {external_id}: {cause}",
+        session_id=session_id,
+    )
 
 
 def resume_refunds(ctx: GatewayContext, *, limit: int = 20) -> int:
