@@ -15,6 +15,7 @@ from gateway.provider.checksum import verify_checksum
 from gateway.provider.identifiers import callback_ids_well_formed
 from gateway.services.confirm import Confirmation, confirm_attempt
 from gateway.services.context import GatewayContext
+from gateway.services.journal import raise_exception
 from gateway.services.outbox import relay
 from gateway.store.models import Attempt
 
@@ -39,6 +40,8 @@ def handle_callback(ctx: GatewayContext, params: Mapping[str, str]) -> Confirmat
         attempt = session.scalars(select(Attempt).where(or_(*conditions))).first() if conditions else None
         if attempt is None or attempt.provider_order_id is None or (md_order and attempt.provider_order_id != md_order):
             log.warning("callback_unknown_order mdOrder=%s", (md_order or "")[:64])
+            if key is not None and params.get("status") == "1":
+                _unknown_order_exception(ctx, params)
             raise UnknownPayment("callback for an unknown bank order")
         attempt_id, session_id = attempt.id, attempt.session_id
         provider_order_id, currency, language = attempt.provider_order_id, attempt.currency, attempt.language
@@ -57,3 +60,15 @@ def handle_callback(ctx: GatewayContext, params: Mapping[str, str]) -> Confirmat
     except Exception:  # the state is committed; the worker's relay will deliver it
         log.exception("relay_after_callback_failed session=%s", session_id)
     return confirmation
+
+
+def _unknown_order_exception(ctx: GatewayContext, params: Mapping[str, str]) -> None:
+    """A callback signed with our key about money on a bank order we never registered (another system sharing the
+    credentials, a restored database...): never silently ignored, a person looks at it. One per bank order."""
+    md_order, order_number = params.get("mdOrder", "")[:64], params.get("orderNumber", "")[:32]
+    detail = (
+        f"the bank reports {params.get('operation', '')[:32]} for mdOrder {md_order} orderNumber {order_number}, "
+        "which this gateway never registered"
+    )
+    with ctx.db.session() as session, session.begin():
+        raise_exception(session, "payment_for_unknown_order", detail, ctx.clock.now(), match_detail=True)

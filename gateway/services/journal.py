@@ -27,16 +27,19 @@ def raise_exception(
     *,
     session_id: int | None = None,
     attempt_id: int | None = None,
+    match_detail: bool = False,
 ) -> bool:
-    """Open an operator exception unless the same one is already open. True when a new one was opened."""
-    existing = session.scalar(
-        select(OperatorException.id).where(
-            OperatorException.code == code,
-            OperatorException.session_id == session_id,
-            OperatorException.attempt_id == attempt_id,
-            OperatorException.resolved_at.is_(None),
-        )
-    )
+    """Open an operator exception unless the same one is already open (same code and payment; with
+    ``match_detail`` also the same detail, for exceptions about no payment of ours). True when one was opened."""
+    same = [
+        OperatorException.code == code,
+        OperatorException.session_id.is_(None) if session_id is None else OperatorException.session_id == session_id,
+        OperatorException.attempt_id.is_(None) if attempt_id is None else OperatorException.attempt_id == attempt_id,
+        OperatorException.resolved_at.is_(None),
+    ]
+    if match_detail:
+        same.append(OperatorException.detail == detail)
+    existing = session.scalar(select(OperatorException.id).where(*same))
     if existing is not None:
         return False
     session.add(

@@ -116,7 +116,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("payment_sessions.id"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | sent | failed
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending/sent/failed/superseded
     tries: Mapped[int] = mapped_column(Integer, default=0)  # answers from Ecwid (or timeouts), never crashes
     next_try_at: Mapped[datetime]  # due time; while claimed, the end of the claim's lease
     claim_token: Mapped[str | None] = mapped_column(String(32))  # who holds the lease; results need it

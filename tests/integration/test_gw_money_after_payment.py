@@ -22,6 +22,7 @@ from gateway.services.confirm import confirm_attempt
 from gateway.services.refunds import refund_payment, resume_refunds
 from gateway.services.reversal import capture_payment, reverse_payment
 from gateway.store.models import OperatorAction, Refund
+from gateway.worker import run_pass
 from simulator import EcwidStore, SimulatorConfig, VposMerchant, create_app
 from tests.gateway_fakes import STORE_ID, Gateway, make_settings
 from tests.sim_bank_fakes import Merchant
@@ -177,7 +178,7 @@ def test_a_refund_whose_answer_was_lost_is_resent_with_the_same_id_and_refunds_o
     assert outcome.status is RefundStatus.UNKNOWN
     assert outcome.ecwid_status == "PAID"  # nothing proven yet
     assert lab.bank(attempt_id)["paymentAmountInfo"]["refundedAmount"] == 1500000  # the bank did refund
-    assert resume_refunds(lab.gw.ctx) == 1
+    assert run_pass(lab.gw.ctx).refunds == 1  # the worker resends it
     (refund,) = lab.refunds()
     assert refund.status == RefundStatus.COMPLETED
     bank = lab.bank(attempt_id)
@@ -360,3 +361,15 @@ def test_a_stale_attempt_is_declined_at_the_bank_so_its_page_cannot_take_money(l
     assert lab.bank(old.id)["orderStatus"] == 6
     response = lab.sim.test_client().post(f"/_control/vpos/orders/{old.provider_order_id}/pay", json=CARD)
     assert response.status_code != 200 or response.get_json()["order"]["orderStatus"] != 2
+
+
+def test_a_refund_lost_before_its_call_is_sent_by_the_worker_after_a_while(lab: Lab) -> None:
+    # The process died between writing the refund and calling the bank: the row waits, then the worker sends it.
+    attempt_id = lab.paid_attempt()
+    lab.control("post", "/_control/vpos/faults", json={"method": "refund.do", "fault": "http_503", "times": 1})
+    assert refund_payment(lab.gw.ctx, attempt_id, 700000, actor="ana").status is RefundStatus.UNKNOWN
+    assert lab.bank(attempt_id)["paymentAmountInfo"]["refundedAmount"] == 0  # never reached the bank
+    assert resume_refunds(lab.gw.ctx) == 1
+    assert lab.bank(attempt_id)["paymentAmountInfo"]["refundedAmount"] == 700000
+    assert lab.attempt(attempt_id).status == S.PARTIALLY_REFUNDED
+    assert resume_refunds(lab.gw.ctx) == 0  # nothing left on its way

@@ -198,6 +198,26 @@ def test_callback_for_an_unknown_order_raises_unknown_payment(gw: Gateway) -> No
     assert gw.attempt(number).status == AttemptStatus.REGISTERED
 
 
+def test_a_signed_payment_callback_for_an_unknown_order_is_an_operator_exception(gw: Gateway) -> None:
+    unknown = {"mdOrder": "11111111-2222-3333-4444-555555555555", "orderNumber": "VUNKNOWN", "operation": "deposited"}
+    other = {**unknown, "mdOrder": "66666666-2222-3333-4444-555555555555", "orderNumber": "VOTHER"}
+    for params in (unknown, unknown, other):  # the same order twice: one exception; another order: its own
+        with pytest.raises(UnknownPayment):
+            handle_callback(gw.ctx, sign_callback({**params, "status": "1"}))
+    exceptions = gw.exceptions()
+    assert [e.code for e in exceptions] == ["payment_for_unknown_order"] * 2
+    assert "VUNKNOWN" in exceptions[0].detail and "VOTHER" in exceptions[1].detail
+
+
+def test_an_unsigned_or_failed_callback_for_an_unknown_order_opens_nothing(gw: Gateway) -> None:
+    unknown = {"mdOrder": "11111111-2222-3333-4444-555555555555", "orderNumber": "VUNKNOWN", "operation": "deposited"}
+    with pytest.raises(UnknownPayment):
+        handle_callback(gw.ctx, sign_callback({**unknown, "status": "0"}))
+    with pytest.raises(BadChecksum):
+        handle_callback(gw.ctx, {**unknown, "status": "1", "checksum": "00" * 32})
+    assert gw.exceptions() == []
+
+
 def test_callback_found_by_order_number_alone_is_confirmed(gw: Gateway) -> None:
     number = started(gw)
     gw.provider.set_status(number, 2)
