@@ -134,11 +134,16 @@ def _transition_refused(
         detail=f"{current.value}->{target.value} ({source})",
     )
     if target in MONEY_TARGETS and current not in SETTLED_PAID_STATES:
-        # The bank took money on an attempt we already closed (declined/expired/cancelled): never lose it.
+        # The bank took money on an attempt we already closed (declined/expired/cancelled): never lose it. When
+        # another attempt of the same order is paid, the customer paid twice.
+        others = _paid_siblings(session, attempt)
+        code, detail = "payment_on_closed_attempt", ""
+        if others:
+            code, detail = "double_charge", f"; the order is already paid by {', '.join(others)}"
         raise_exception(
             session,
-            "payment_on_closed_attempt",
-            f"bank reports {target.value} for attempt {attempt.order_number} in state {current.value}",
+            code,
+            f"bank reports {target.value} for attempt {attempt.order_number} in state {current.value}{detail}",
             now,
             session_id=attempt.session_id,
             attempt_id=attempt.id,
@@ -154,14 +159,21 @@ def _transition_refused(
         )
 
 
+def _paid_siblings(session: Session, attempt: Attempt) -> list[str]:
+    """The other attempts of the same order that took or hold money."""
+    return list(
+        session.scalars(
+            select(Attempt.order_number).where(
+                Attempt.session_id == attempt.session_id,
+                Attempt.id != attempt.id,
+                Attempt.status.in_([s.value for s in SETTLED_PAID_STATES | {AttemptStatus.AUTHORIZED}]),
+            )
+        ).all()
+    )
+
+
 def _check_double_charge(session: Session, attempt: Attempt, now: datetime) -> None:
-    others = session.scalars(
-        select(Attempt.order_number).where(
-            Attempt.session_id == attempt.session_id,
-            Attempt.id != attempt.id,
-            Attempt.status.in_([s.value for s in SETTLED_PAID_STATES]),
-        )
-    ).all()
+    others = _paid_siblings(session, attempt)
     if others:
         raise_exception(
             session,

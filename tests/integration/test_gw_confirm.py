@@ -140,7 +140,7 @@ def test_abandoned_attempt_paid_after_another_paid_is_an_operator_exception(gw: 
 
     assert [(a.order_number, a.status) for a in gw.attempts()] == [(first, "expired"), (second, "paid")]
     exceptions = gw.exceptions()
-    assert [e.code for e in exceptions] == ["payment_on_closed_attempt"]
+    assert [e.code for e in exceptions] == ["double_charge"]
     assert first in exceptions[0].detail
     assert gw.payment_session().ecwid_status == "PAID"
 
