@@ -21,6 +21,7 @@ from gateway import Settings, build_context, create_app
 from gateway.services.context import GatewayContext
 from gateway.store.database import Database
 from gateway.worker import run_pass
+from lab.clock import OffsetClock
 from lab.servers import ServerThread
 from simulator import create_app as create_simulator
 from simulator.config import EcwidStore, SimulatorConfig, VposMerchant
@@ -28,6 +29,13 @@ from simulator.config import EcwidStore, SimulatorConfig, VposMerchant
 log = logging.getLogger(__name__)
 
 STORE_ID = 1003
+HELD_STORE_ID = 1004  # the same payment app in a second store that holds payments (two-phase) and captures later
+CURRENCY_MERCHANTS = {
+    "AMD": ("lab_amd_api", "051"),
+    "USD": ("lab_usd_api", "840"),
+    "EUR": ("lab_eur_api", "978"),
+    "RUB": ("lab_rub_api", "643"),
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,9 @@ class LabSecrets:
     ecwid_token: str = field(default_factory=lambda: "secret_" + secrets.token_urlsafe(24))
     bank_password_amd: str = field(default_factory=lambda: "pw-" + secrets.token_urlsafe(12))
     bank_password_usd: str = field(default_factory=lambda: "pw-" + secrets.token_urlsafe(12))
+    bank_password_eur: str = field(default_factory=lambda: "pw-" + secrets.token_urlsafe(12))
+    bank_password_rub: str = field(default_factory=lambda: "pw-" + secrets.token_urlsafe(12))
+    held_store_token: str = field(default_factory=lambda: "secret_" + secrets.token_urlsafe(24))
     callback_key: str = field(default_factory=lambda: secrets.token_hex(32))
     token_key: str = field(default_factory=lambda: Fernet.generate_key().decode("ascii"))
 
@@ -45,12 +56,23 @@ class LabSecrets:
             self.ecwid_token,
             self.bank_password_amd,
             self.bank_password_usd,
+            self.bank_password_eur,
+            self.bank_password_rub,
+            self.held_store_token,
             self.callback_key,
             self.token_key,
         ]
 
     def __repr__(self) -> str:
         return "LabSecrets(***)"
+
+    def bank_password(self, currency: str) -> str:
+        return {
+            "AMD": self.bank_password_amd,
+            "USD": self.bank_password_usd,
+            "EUR": self.bank_password_eur,
+            "RUB": self.bank_password_rub,
+        }[currency]
 
 
 class Lab:
@@ -75,6 +97,7 @@ class Lab:
         self._sim_server = ServerThread("simulator")
         self._gw_server = ServerThread("gateway")
         self.gateway: GatewayContext | None = None
+        self.clock = OffsetClock()  # the gateway's time; ``advance_gateway_clock`` moves it
 
     # URLs -----------------------------------------------------------------
     @property
@@ -98,6 +121,15 @@ class Lab:
         return f"{self.simulator_url}/store/{STORE_ID}/"
 
     @property
+    def held_storefront_url(self) -> str:
+        """The store whose payments are held (two-phase) until captured."""
+        return f"{self.simulator_url}/store/{HELD_STORE_ID}/"
+
+    def advance_gateway_clock(self, seconds: float) -> None:
+        """Move the gateway's time (not the bank's): its own timeouts pass while the bank page stays open."""
+        self.clock.advance(seconds)
+
+    @property
     def bank_url(self) -> str:
         return f"{self.simulator_url}/payment/rest/"
 
@@ -110,13 +142,14 @@ class Lab:
         return Settings.model_validate(
             {
                 "public_url": self.gateway_url,
-                "ecwid_client_secrets": {STORE_ID: s.client_secret},
+                "ecwid_client_secrets": {STORE_ID: s.client_secret, HELD_STORE_ID: s.client_secret},
+                "two_phase_stores": [HELD_STORE_ID],
                 "ecwid_api_url": self.ecwid_api_url,
                 "provider_mode": "TEST",
                 "provider_base_url": self.bank_url,
                 "provider_credentials": {
-                    "AMD": {"user_name": "lab_amd_api", "password": s.bank_password_amd},
-                    "USD": {"user_name": "lab_usd_api", "password": s.bank_password_usd},
+                    currency: {"user_name": user, "password": s.bank_password(currency)}
+                    for currency, (user, _) in CURRENCY_MERCHANTS.items()
                 },
                 "callback_key": s.callback_key,
                 "token_key": s.token_key,
@@ -133,10 +166,13 @@ class Lab:
         return SimulatorConfig(
             public_url=self.simulator_url,
             payment_url=self.payment_url,
-            stores=(EcwidStore(store_id=STORE_ID, client_secret=s.client_secret, token=s.ecwid_token),),
-            merchants=(
-                VposMerchant(user_name="lab_amd_api", password=s.bank_password_amd, currency="051"),
-                VposMerchant(user_name="lab_usd_api", password=s.bank_password_usd, currency="840"),
+            stores=(
+                EcwidStore(store_id=STORE_ID, client_secret=s.client_secret, token=s.ecwid_token),
+                EcwidStore(store_id=HELD_STORE_ID, client_secret=s.client_secret, token=s.held_store_token),
+            ),
+            merchants=tuple(
+                VposMerchant(user_name=user, password=s.bank_password(currency), currency=numeric)
+                for currency, (user, numeric) in CURRENCY_MERCHANTS.items()
             ),
             callback_url=self.callback_url,
             callback_key=s.callback_key,
@@ -159,7 +195,7 @@ class Lab:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._sim_server.start(create_simulator(self.simulator_config()))
         migrate_database(self.settings().database_url)  # the operator's one explicit step
-        self.gateway = build_context(self.settings())
+        self.gateway = build_context(self.settings(), clock=self.clock)
         self._gw_server.start(create_app(context=self.gateway))
         self._worker = threading.Thread(target=self._work, name="gateway-worker", daemon=True)
         self._worker.start()
