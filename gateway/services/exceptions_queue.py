@@ -207,7 +207,7 @@ def _refused(
 def _retry_ecwid(ctx: GatewayContext, view: ExceptionView, actor: str) -> ActionOutcome:
     retry_failed = getattr(outbox, "retry_failed", None)
     if retry_failed is None:
-        return _refused(ctx, view, actor, "retry_unavailable")
+        return _refused(ctx, view, actor, "unavailable")
     assert view.session_id is not None
     result = retry_failed(ctx, view.session_id, actor=actor)
     detail = f"ecwid sent={result.sent} retried={result.retried} failed={result.failed} errors={result.errors}"

@@ -5,25 +5,25 @@ partial). Each is three steps, so nothing moves money by one click:
     POST /ops/attempts/<id>/<action>/confirm    the confirmation page: the exact amount and currency
     POST /ops/attempts/<id>/<action>            with ``confirmed=yes``: calls the service, then back to the payment
 
-The amount typed is converted exactly with ``Money.from_major`` (never a float). The services
-(``gateway.services.refunds``, ``gateway.services.reversal``) check the rules, call the bank and record the
+The amount typed is converted exactly with ``Money.from_major`` (never a float); an empty amount means the full
+amount (for a refund: what is left to refund). The services (``gateway.services.refunds``,
+``gateway.services.reversal``) check the rules, call the bank and record the
 operator action themselves, so nothing is recorded twice here; each ``OperationRefused.reason`` becomes its own
 translated message (``refused_<reason>``).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from gateway.domain.errors import OperationRefused
 from gateway.domain.money import CURRENCIES, Money, MoneyError
+from gateway.services.refunds import refund_payment
+from gateway.services.reversal import capture_payment, reverse_payment
 from gateway.store.models import Attempt, PaymentSession
 from gateway.web.console_auth import bp, current_operator, t
 from gateway.web.console_texts import TEXTS
@@ -134,20 +134,11 @@ def _confirmation(action: str, facts: AttemptFacts, minor: int | None) -> str:
         "ops/money_confirm.html",
         action=action,
         facts=facts,
-        amount_minor="" if minor is None else str(minor),
+        # A refund always carries the exact amount shown; a capture without one takes the whole hold.
+        amount_minor=str(shown) if action == "refund" or minor is not None else "",
         question=t(f"confirm_{action}", amount=_money(shown, facts.currency), order=facts.ecwid_order_id),
         digits=CURRENCIES[facts.currency][1],
     )
-
-
-def _service(module: str, name: str) -> Callable[..., Any] | None:
-    """The money services are imported when used: a gateway without them still serves the rest of the console."""
-    try:
-        found = importlib.import_module(f"gateway.services.{module}")
-    except ImportError:
-        return None
-    function = getattr(found, name, None)
-    return function if callable(function) else None
 
 
 @bp.post("/attempts/<int:attempt_id>/<action>")
@@ -166,30 +157,22 @@ def money_execute(attempt_id: int, action: str) -> Response:
     ctx = context()
     try:
         if action == "refund":
-            refund = _service("refunds", "refund_payment")
-            if refund is None:
-                flash(t("money_unavailable"))
-                return back
             minor = amount_minor if amount_minor is not None else _default_minor(action, facts)
-            outcome = refund(ctx, attempt_id, minor, actor=actor)
+            refunded = refund_payment(ctx, attempt_id, minor, actor=actor)
             flash(
                 t(
                     "refund_done",
-                    status=str(outcome.status),
-                    attempt_status=str(outcome.attempt_status),
-                    ecwid_status=str(outcome.ecwid_status),
+                    status=refunded.status.value,
+                    attempt_status=refunded.attempt_status.value,
+                    ecwid_status=refunded.ecwid_status,
                 )
             )
             return back
-        function = _service("reversal", "reverse_payment" if action == "reverse" else "capture_payment")
-        if function is None:
-            flash(t("money_unavailable"))
-            return back
         if action == "reverse":
-            result = function(ctx, attempt_id, actor=actor)
+            result = reverse_payment(ctx, attempt_id, actor=actor)
         else:
-            result = function(ctx, attempt_id, amount_minor, actor=actor)
-        flash(t("money_done", attempt_status=str(result.attempt_status), ecwid_status=str(result.ecwid_status)))
+            result = capture_payment(ctx, attempt_id, amount_minor, actor=actor)
+        flash(t("money_done", attempt_status=result.attempt_status.value, ecwid_status=result.ecwid_status))
     except OperationRefused as exc:
         log.info("console_money_refused action=%s attempt=%s reason=%s", action, attempt_id, exc.reason)
         flash(refusal_message(exc))

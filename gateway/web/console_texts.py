@@ -186,11 +186,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Выполнено. Попытка: {attempt_status}, Ecwid: {ecwid_status}.",
         "en": "Done. Attempt: {attempt_status}, Ecwid: {ecwid_status}.",
     },
-    "money_unavailable": {
-        "hy": "Այս գործողությունը դեռ հասանելի չէ այս դարպասում։",
-        "ru": "Это действие пока недоступно в этом шлюзе.",
-        "en": "This action is not available in this gateway yet.",
-    },
     "refused_not_paid": {
         "hy": "Մերժված է. այս փորձը վճարված չէ։",
         "ru": "Отказано: эта попытка не оплачена.",

@@ -47,9 +47,7 @@ def exceptions() -> str:
         state = "open"
     with context().db.session() as session:
         rows = exceptions_queue.list_exceptions(session, state)
-    return render_template(
-        "ops/exceptions.html", rows=rows, state=state, retry_available=exceptions_queue.retry_available
-    )
+    return render_template("ops/exceptions.html", rows=rows, state=state)
 
 
 def _back(exception_id: int) -> Response:
