@@ -113,3 +113,126 @@ def reconcile(day: object, out_dir: str) -> None:
     for path in paths:
         click.echo(f"written {path}")
     raise SystemExit(0 if result.ok else 1)
+
+
+# --- operator accounts for the console (/ops) -------------------------------------------------------------------
+
+import sys  # noqa: E402  (kept with the operator commands)
+from collections.abc import Callable  # noqa: E402
+
+
+def _actor() -> str:
+    import getpass
+
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):  # no user name in this environment (a container without /etc/passwd entry)
+        return "cli:unknown"
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The password from one line of standard input, or a hidden prompt asked twice; never an argument (it would
+    stay in the shell history and the process list)."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return password
+
+
+def _operator_command(action: Callable[[GatewayContext], None]) -> None:
+    """Run ``action(ctx)`` on a gateway context; an account problem becomes a clean error (exit 1)."""
+    from gateway.services.operators import OperatorProblem
+
+    ctx = _context(_settings())
+    try:
+        action(ctx)
+    except OperatorProblem as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        ctx.db.dispose()
+
+
+@main.group()
+def operator() -> None:
+    """Operator accounts for the console under /ops (on when VPOSLAB_CONSOLE_SECRET_KEY is set)."""
+
+
+@operator.command("add")
+@click.argument("username")
+@click.option("--language", type=click.Choice(["hy", "ru", "en"]), default="en", show_default=True)
+@click.option("--totp", is_flag=True, help="a TOTP second factor: the otpauth:// URI is printed once")
+@click.option("--password-stdin", is_flag=True, help="read the password from one line of standard input")
+def operator_add(username: str, language: str, totp: bool, password_stdin: bool) -> None:
+    """Create an operator account (argon2id password hash; the password is never shown or stored)."""
+    from gateway.services import operators
+
+    password = _read_password(password_stdin)
+
+    def run(ctx: GatewayContext) -> None:
+        view, uri = operators.create_operator(ctx, username, password, language=language, totp=totp, actor=_actor())
+        click.echo(f"operator {view.username} created (language {view.language})")
+        if uri is not None:
+            click.echo("add this to the authenticator app now; it is not shown again:")
+            click.echo(uri)
+
+    _operator_command(run)
+
+
+@operator.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="read the password from one line of standard input")
+def operator_set_password(username: str, password_stdin: bool) -> None:
+    """Give an operator a new password (their open console sessions end)."""
+    from gateway.services import operators
+
+    password = _read_password(password_stdin)
+    _operator_command(lambda ctx: operators.set_password(ctx, username, password, actor=_actor()))
+    click.echo(f"password of {username} changed")
+
+
+@operator.command("totp")
+@click.argument("username")
+def operator_totp(username: str) -> None:
+    """Give an operator a new TOTP secret (replacing any old one); the otpauth:// URI is printed once."""
+    from gateway.services import operators
+
+    def run(ctx: GatewayContext) -> None:
+        click.echo(operators.enroll_totp(ctx, username, actor=_actor()))
+
+    _operator_command(run)
+
+
+@operator.command("disable")
+@click.argument("username")
+def operator_disable(username: str) -> None:
+    """Disable an account: it cannot log in, and its open sessions end at their next request."""
+    from gateway.services import operators
+
+    _operator_command(lambda ctx: operators.set_active(ctx, username, False, actor=_actor()))
+    click.echo(f"operator {username} disabled")
+
+
+@operator.command("enable")
+@click.argument("username")
+def operator_enable(username: str) -> None:
+    """Enable a disabled account again."""
+    from gateway.services import operators
+
+    _operator_command(lambda ctx: operators.set_active(ctx, username, True, actor=_actor()))
+    click.echo(f"operator {username} enabled")
+
+
+@operator.command("list")
+def operator_list() -> None:
+    """The accounts: username, language, active, TOTP, last login (never a hash or a secret)."""
+    from gateway.services import operators
+
+    def run(ctx: GatewayContext) -> None:
+        for view in operators.list_operators(ctx):
+            last = view.last_login_at.strftime("%Y-%m-%d %H:%M") if view.last_login_at else "-"
+            state = "active" if view.active else "disabled"
+            totp = "totp" if view.totp else "no-totp"
+            click.echo(f"{view.username}\t{view.language}\t{state}\t{totp}\tlast login {last}")
+
+    _operator_command(run)
