@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 
 from gateway import Settings, build_context, create_app
 from gateway.services.context import GatewayContext
+from gateway.services.operators import upsert_operator
 from gateway.store.database import Database
 from gateway.worker import run_pass
 from lab.clock import OffsetClock
@@ -29,6 +30,7 @@ from simulator.config import EcwidStore, SimulatorConfig, VposMerchant
 log = logging.getLogger(__name__)
 
 STORE_ID = 1003
+CONSOLE_USERNAME = "qa"  # the lab's operator account; its password is in LabSecrets
 HELD_STORE_ID = 1004  # the same payment app in a second store that holds payments (two-phase) and captures later
 CURRENCY_MERCHANTS = {
     "AMD": ("lab_amd_api", "051"),
@@ -49,6 +51,8 @@ class LabSecrets:
     held_store_token: str = field(default_factory=lambda: "secret_" + secrets.token_urlsafe(24))
     callback_key: str = field(default_factory=lambda: secrets.token_hex(32))
     token_key: str = field(default_factory=lambda: Fernet.generate_key().decode("ascii"))
+    console_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    console_password: str = field(default_factory=lambda: "qa-" + secrets.token_urlsafe(18))
 
     def values(self) -> list[str]:
         return [
@@ -61,6 +65,8 @@ class LabSecrets:
             self.held_store_token,
             self.callback_key,
             self.token_key,
+            self.console_key,
+            self.console_password,
         ]
 
     def __repr__(self) -> str:
@@ -137,6 +143,15 @@ class Lab:
     def ecwid_api_url(self) -> str:
         return f"{self.simulator_url}/api/v3"
 
+    @property
+    def console_url(self) -> str:
+        return f"{self.gateway_url}/ops/"
+
+    @property
+    def console_credentials(self) -> tuple[str, str]:
+        """(username, password) of the QA operator account: for features only, never for reports."""
+        return CONSOLE_USERNAME, self.secrets.console_password
+
     def settings(self) -> Settings:
         s = self.secrets
         return Settings.model_validate(
@@ -153,6 +168,7 @@ class Lab:
                 },
                 "callback_key": s.callback_key,
                 "token_key": s.token_key,
+                "console_secret_key": s.console_key,
                 "database_url": self._database_url,
                 "http_timeout_s": 10.0,
                 "poll_after_s": self._poll_after_s,
@@ -196,6 +212,7 @@ class Lab:
         self._sim_server.start(create_simulator(self.simulator_config()))
         migrate_database(self.settings().database_url)  # the operator's one explicit step
         self.gateway = build_context(self.settings(), clock=self.clock)
+        upsert_operator(self.gateway, CONSOLE_USERNAME, self.secrets.console_password, actor="lab")
         self._gw_server.start(create_app(context=self.gateway))
         self._worker = threading.Thread(target=self._work, name="gateway-worker", daemon=True)
         self._worker.start()
