@@ -2,7 +2,9 @@
 
 - ``POST /orders/{mdOrder}/outcome``: decide an order without a browser (pay, decline, hold in 3-D Secure, leave
   pending, expire) through the same single writer and callbacks as the card and ACS pages
-  (``simulator.vpos.outcomes``); 400 bad input, 404 unknown order, 409 a move the state machine refuses;
+  (``simulator.vpos.outcomes``); ``pay`` may make the bank report another ``reportedAmount`` /
+  ``reportedCurrency`` than registered, or approve less (``approvedAmount``, a partial authorisation); 400 bad
+  input, 404 unknown order, 409 a move the state machine refuses;
 - ``GET /cards``: the test card table (``simulator.vpos.cards.TEST_CARDS``), the ACS page's magic OTP;
 - ``GET|PUT /bank``: bank-wide settings: ``pendingSeconds`` (how long a pending test card stays in orderStatus 7),
   ``reverseWindowSeconds`` (how long reverse.do still cancels a deposited order, 72 h by default),
@@ -47,8 +49,9 @@ GATED_METHODS = ("registerPreAuth.do", "deposit.do", "reverse.do", "refund.do", 
 """Methods ``disabledMethods`` can switch off (the methods a bank deploys per merchant)."""
 BANK_FIELDS = ("pendingSeconds", "reverseWindowSeconds", "partialDeposit", "failNextRefund", "disabledMethods")
 _MAX_ACTION_CODE = 999_999
+MAX_MINOR_UNITS = 10**15
 _FIELDS: dict[str, frozenset[str]] = {
-    "pay": frozenset({"eci"}),
+    "pay": frozenset({"eci", "reportedAmount", "reportedCurrency", "approvedAmount"}),
     "decline": frozenset({"actionCode"}),
     "hold3ds": frozenset({"eci"}),
     "pending": frozenset({"resolveAfterSeconds", "resolveTo", "actionCode", "eci"}),
@@ -77,6 +80,18 @@ def _eci(value: Any) -> int:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 7:
         raise BadInput('eci must be an integer 0..7 (or a string such as "05")')
+    return value
+
+
+def _minor_units(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_MINOR_UNITS:
+        raise BadInput(f"{name} must be a positive integer (minor units) of at most {MAX_MINOR_UNITS}")
+    return value
+
+
+def _numeric_currency(value: Any) -> str:
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) != 3:
+        raise BadInput('reportedCurrency must be an ISO 4217 numeric code of three digits, such as "840"')
     return value
 
 
@@ -114,6 +129,9 @@ def parse_outcome(body: dict[str, Any]) -> Outcome:
         if after is not None
         else None,
         resolve_to=cast(ResolveTo, resolve_to),
+        reported_amount=_minor_units(body["reportedAmount"], "reportedAmount") if "reportedAmount" in body else None,
+        reported_currency=_numeric_currency(body["reportedCurrency"]) if "reportedCurrency" in body else None,
+        approved_amount=_minor_units(body["approvedAmount"], "approvedAmount") if "approvedAmount" in body else None,
     )
 
 
@@ -126,6 +144,9 @@ def post_outcome(md_order: str) -> Response:
     if state.bank.get(md_order) is None:
         raise NotFound(f"unknown mdOrder {md_order}")
     outcome = parse_outcome(_body())
+    registered = state.bank.get(md_order)
+    if registered is not None and outcome.approved_amount is not None and outcome.approved_amount >= registered.amount:
+        raise BadInput(f"approvedAmount must be less than the order's amount ({registered.amount}): a partial one")
     try:
         result = apply_outcome(state, md_order, outcome)
     except UnknownBankOrder:

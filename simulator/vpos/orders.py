@@ -11,8 +11,10 @@ Money after the payment (``simulator.vpos.money``): an order registered with ``r
 whoever decided it (card page, ACS page, pending job, control API). ``deposit.do`` then records ``deposited``;
 ``refund.do`` appends ``Refund`` records. The amounts of ``paymentAmountInfo`` are derived here:
 
-- ``approvedAmount``: the registered amount while the order is held, deposited or refunded (1, 2, 4, 8), else 0;
-- ``depositedAmount``: what was deposited (the whole amount for a one-phase payment), for 2, 4, 8, else 0; it
+- ``approvedAmount``: the registered amount while the order is held, deposited or refunded (1, 2, 4, 8), else 0
+  (less after a partial authorisation: ``partial_amount``, set by the control outcome ``pay`` with
+  ``approvedAmount``);
+- ``depositedAmount``: what was deposited (the whole approved amount for a one-phase payment), for 2, 4, 8, else 0; it
   does NOT shrink with refunds (BPC keeps the deposited total; ``refund.do``'s ``expectedDepositedAmount`` is
   compared with it);
 - ``refundedAmount``: the sum of the approved refunds (failed ones never count).
@@ -176,6 +178,29 @@ class BankOrder:
     deposited: int | None = None
     """The amount ``deposit.do`` captured; None: the whole amount (one-phase payment)."""
     refunds: list[Refund] = field(default_factory=list)
+    reported_amount: int | None = None
+    """The ``amount`` getOrderStatusExtended reports instead of the registered one (control outcome ``pay`` with
+    ``reportedAmount``): a bank answer that disagrees with the order. None: the registered amount."""
+    reported_currency: str | None = None
+    """The numeric ``currency`` reported instead of the registered one (``reportedCurrency``); None: registered."""
+    partial_amount: int | None = None
+    """A partial authorisation (``approvedAmount``): what the bank approved and took, less than ``amount``; it is
+    ``paymentAmountInfo.approvedAmount`` and ``depositedAmount``. None: the whole amount."""
+
+    @property
+    def authorised_amount(self) -> int:
+        """What a payment approved: the registered amount, or less after a partial authorisation."""
+        return self.amount if self.partial_amount is None else self.partial_amount
+
+    def reported(self) -> dict[str, Any] | None:
+        """Control API view of what the bank reports differently from the registration, or None."""
+        if self.reported_amount is None and self.reported_currency is None and self.partial_amount is None:
+            return None
+        return {
+            "amount": self.reported_amount,
+            "currency": self.reported_currency,
+            "approvedAmount": self.partial_amount,
+        }
 
     @property
     def expires_at(self) -> datetime:
@@ -196,14 +221,14 @@ class BankOrder:
 
     @property
     def approved_amount(self) -> int:
-        return self.amount if self.order_status in _HOLDS_MONEY else 0
+        return self.authorised_amount if self.order_status in _HOLDS_MONEY else 0
 
     @property
     def deposited_amount(self) -> int:
         """The deposited total (it does not shrink with refunds); 0 before a deposit and after a reverse."""
         if self.order_status not in _DEPOSITED:
             return 0
-        return self.amount if self.deposited is None else self.deposited
+        return self.authorised_amount if self.deposited is None else self.deposited
 
     @property
     def refunded_amount(self) -> int:
@@ -250,6 +275,7 @@ class BankOrder:
                 "refundedAmount": self.refunded_amount,
             },
             "refunds": [refund.to_json() for refund in self.refunds],
+            "reported": self.reported(),
         }
 
 

@@ -5,7 +5,10 @@ and ACS pages, through ``lifecycle.decide`` (the one writer, then the same callb
 outcome    from orderStatus            to
 =========  ==========================  =========================================================================
 pay        0, 5, 7                     2, actionCode 0, approval code; eci as given, else the challenge's (from 5),
-                                       the pending plan's (from 7), or none-3DS for the card (from 0)
+                                       the pending plan's (from 7), or none-3DS for the card (from 0); with
+                                       ``reportedAmount`` / ``reportedCurrency`` the status answers report those
+                                       instead of the registered ones, with ``approvedAmount`` (less than the
+                                       amount) a partial authorisation: approved and deposited that much
 decline    0, 5, 7                     6 with ``actionCode`` (default 100; -2006 from 5); -2007 sends
                                        ``declinedByTimeout``
 hold3ds    0                           5: the ACS page waits; a passed challenge pays with ``eci`` (default 05/02)
@@ -69,6 +72,12 @@ class Outcome:
     eci: int | None = None
     resolve_after_seconds: float | None = None
     resolve_to: ResolveTo = "paid"
+    reported_amount: int | None = None
+    """pay: the amount (minor units) the bank's status answers report instead of the registered one."""
+    reported_currency: str | None = None
+    """pay: the numeric currency the status answers report instead of the registered one."""
+    approved_amount: int | None = None
+    """pay: a partial authorisation, approved and deposited (less than the order's amount)."""
 
 
 class OutcomeRefused(Exception):
@@ -96,7 +105,7 @@ def apply_outcome(state: SimulatorState, md_order: str, outcome: Outcome) -> Out
     plan: PendingPlan | None = None
     action_code: int | None
     if outcome.name == "pay":
-        to, action_code, facts = _S.DEPOSITED, ACTION_APPROVED, _pay(now, outcome.eci)
+        to, action_code, facts = _S.DEPOSITED, ACTION_APPROVED, _pay(now, outcome)
     elif outcome.name == "decline":
         to, action_code, facts = _S.DECLINED, outcome.action_code, _decline(now, outcome.action_code is None)
     elif outcome.name == "hold3ds":
@@ -115,6 +124,7 @@ def apply_outcome(state: SimulatorState, md_order: str, outcome: Outcome) -> Out
         action_code=action_code,
         sources=SOURCES[outcome.name],
         facts=facts,
+        callback_amount=_callback_amount if outcome.name == "pay" else None,
     )
     if not decision.changed:
         raise OutcomeRefused(outcome.name, decision.transition.previous)
@@ -127,7 +137,9 @@ def apply_outcome(state: SimulatorState, md_order: str, outcome: Outcome) -> Out
 Facts = Callable[[BankOrder], None]
 
 
-def _pay(now: datetime, eci: int | None) -> Facts:
+def _pay(now: datetime, outcome: Outcome) -> Facts:
+    eci = outcome.eci
+
     def facts(order: BankOrder) -> None:
         previous = order.order_status
         card = _card(order, STAND_IN_PAN, now)
@@ -136,8 +148,16 @@ def _pay(now: datetime, eci: int | None) -> Facts:
         if previous is _S.ACS_AUTH:
             card.three_ds_protocol_version = THREE_DS_PROTOCOL_VERSION
         order.auth_at = now
+        order.reported_amount = outcome.reported_amount
+        order.reported_currency = outcome.reported_currency
+        order.partial_amount = outcome.approved_amount
 
     return facts
+
+
+def _callback_amount(order: BankOrder) -> int:
+    """The ``amount`` of a payment's callback: what the bank reports (``reportedAmount``), else what it took."""
+    return order.reported_amount if order.reported_amount is not None else order.authorised_amount
 
 
 def _decline(now: datetime, default_code: bool) -> Facts:

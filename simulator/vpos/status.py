@@ -6,8 +6,10 @@ shape of one per-merchant response version (protocols.md 2.9): ``paymentAmountIn
 ``cardAuthInfo.secureAuthInfo`` (``threeDSProtocolVersion``...) from v30, ``displayErrorMessage`` from v33.
 Error codes and their types are the API layer's business (``simulator.vpos.shapes``).
 
-``paymentAmountInfo`` comes from the order (``approved_amount``, ``deposited_amount``: the deposited total, which
-refunds do not lower, ``refunded_amount``: approved refunds only); ``refunds[]`` lists every accepted refund
+``amount`` and ``currency`` are the registered ones unless the control outcome ``pay`` made the bank report others
+(``reportedAmount``, ``reportedCurrency``: a bank answer that disagrees with the order, for the gateway's amount
+checks). ``paymentAmountInfo`` comes from the order (``approved_amount``, ``deposited_amount``: the deposited total,
+which refunds do not lower, ``refunded_amount``: approved refunds only); ``refunds[]`` lists every accepted refund
 (``simulator.vpos.orders.Refund``: ``refundId, date, amount, status APPROVED|FAILED, approved, actionCode,
 approvalCode, referenceNumber`` and ``externalRefundId`` when given). The order's optional facts (chargeback,
 3-D Secure protocol version) are read with ``getattr`` so this module follows the order book as it grows.
@@ -37,8 +39,8 @@ def extended_status(order: BankOrder, language: str, version: int | None = None)
         "orderStatus": order.order_status,
         "actionCode": order.action_code,
         "actionCodeDescription": action_description(order.action_code, language),
-        "amount": order.amount,
-        "currency": order.currency,
+        "amount": reported_amount(order),
+        "currency": reported_currency(order),
         "date": int(order.created_at.timestamp() * 1000),
         "orderDescription": order.description,
         "ip": order.ip or "",
@@ -61,6 +63,17 @@ def extended_status(order: BankOrder, language: str, version: int | None = None)
     if order.auth_ref_num is not None:
         body["authRefNum"] = order.auth_ref_num
     return body if version is None else _as_version(body, order, language, version)
+
+
+def reported_amount(order: BankOrder) -> int:
+    """The ``amount`` the status answers carry: the registered one unless a control outcome made the bank report
+    another (``reportedAmount``)."""
+    return order.amount if order.reported_amount is None else order.reported_amount
+
+
+def reported_currency(order: BankOrder) -> str:
+    """The numeric ``currency`` the status answers carry (``reportedCurrency`` overrides the registered one)."""
+    return order.currency if order.reported_currency is None else order.reported_currency
 
 
 def _as_version(body: dict[str, Any], order: BankOrder, language: str, version: int) -> dict[str, Any]:
@@ -125,8 +138,8 @@ def legacy_status(order: BankOrder) -> dict[str, Any]:
         "Pan": card.masked_pan if card else "",
         "expiration": card.expiration if card else "",
         "cardholderName": card.cardholder_name if card else "",
-        "Amount": order.amount,
-        "currency": order.currency,
+        "Amount": reported_amount(order),
+        "currency": reported_currency(order),
         "approvalCode": card.approval_code if card else "",
         "Ip": order.ip or "",
         "clientId": order.client_id or "",
