@@ -135,6 +135,10 @@ def test_full_refund_confirms_the_amount_then_refunds_once(bank: Bank) -> None:
     assert question == "Refund 15000.00 AMD to the customer (order XJ12H)."
     assert message == "Refund: completed. Attempt: refunded, Ecwid: REFUNDED."
     assert [(a.actor, a.action, a.outcome) for a in actions(bank.gw, "refund")] == [("ana", "refund", "ok")]
+    page = console.get(f"/ops/payments/{bank.gw.attempts()[0].session_id}").get_data(as_text=True)
+    timeline = page[page.index('id="timeline"') :]
+    assert timeline.index("refund_requested") < timeline.index("refund_completed")
+    assert "15000.00 AMD by ana" in timeline
 
 
 def test_partial_refund_in_major_units(bank: Bank) -> None:

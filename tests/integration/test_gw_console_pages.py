@@ -257,3 +257,23 @@ def test_operator_language_is_the_default_after_login(cgw: Gateway, app: Flask) 
     console.login("armen")
     page = console.get("/ops/exceptions").get_data(as_text=True)
     assert TEXTS["exceptions_title"]["hy"] in page
+
+
+# --- reconciliation -------------------------------------------------------------------------------------------------
+
+
+def test_reconciliation_page_runs_a_day_as_html_or_csv(cgw: Gateway, console: Console) -> None:
+    paid_payment(cgw)
+    assert console.get("/ops/reconcile").status_code == 200
+    bad = console.get("/ops/reconcile/report?day=yesterday&format=csv")
+    assert bad.status_code == 302
+    assert flashed(console.get(bad.headers["Location"]).get_data(as_text=True)) == TEXTS["reconcile_bad_day"]["en"]
+    day = cgw.clock.now().date().isoformat()
+    csv = console.get(f"/ops/reconcile/report?day={day}&format=csv")
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    assert f"reconcile-{day}.csv" in csv.headers["Content-Disposition"]
+    assert csv.get_data(as_text=True).splitlines()[0].startswith("day,")
+    report = console.get(f"/ops/reconcile/report?day={day}&format=html")
+    assert report.status_code == 200 and report.mimetype == "text/html"
+    assert report.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert report.headers["Cache-Control"] == "no-store"
