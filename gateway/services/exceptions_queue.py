@@ -205,13 +205,11 @@ def _refused(
 
 
 def _retry_ecwid(ctx: GatewayContext, view: ExceptionView, actor: str) -> ActionOutcome:
-    retry_failed = getattr(outbox, "retry_failed", None)
-    if retry_failed is None:
-        return _refused(ctx, view, actor, "unavailable")
     assert view.session_id is not None
-    result = retry_failed(ctx, view.session_id, actor=actor)
-    detail = f"ecwid sent={result.sent} retried={result.retried} failed={result.failed} errors={result.errors}"
-    outcome = "ok" if result.sent and not (result.failed or result.errors) else "failed"
+    result = outbox.retry_failed(ctx, view.session_id, actor=actor)
+    detail = f"ecwid delivered={result.delivered} sent={result.sent} retried={result.retried} failed={result.failed}"
+    # ``delivered``: Ecwid has the session's latest status, sent now or already before (then nothing is resent).
+    outcome = "ok" if result.delivered else "failed"
     with ctx.db.session() as session, session.begin():
         record_action(
             session,

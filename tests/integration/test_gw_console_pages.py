@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from gateway import create_app
-from gateway.services import exceptions_queue, outbox
+from gateway.services import exceptions_queue
 from gateway.services.audit import record_action
 from gateway.services.journal import raise_exception
 from gateway.services.timeline import payment_timeline
@@ -166,7 +166,6 @@ def test_note_keeps_the_latest_and_records_every_one(cgw: Gateway, console: Cons
     ]
 
 
-@pytest.mark.skipif(not hasattr(outbox, "retry_failed"), reason="gateway.services.outbox.retry_failed not there yet")
 def test_retry_of_an_ecwid_delivery_sends_again_and_resolves(cgw: Gateway, console: Console) -> None:
     session_id, exception_id = exception_failed_to_ecwid(cgw)
     console.get("/ops/exceptions")
