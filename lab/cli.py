@@ -100,6 +100,12 @@ def run_lab(workdir: Path | None) -> None:
         click.echo(f"  Ecwid API       {lab.ecwid_api_url}")
         click.echo(f"  request journal {lab.simulator_url}/_control/journal")
         click.echo(f"  dashboard       {lab.simulator_url}/_control/dashboard")
+        click.echo(f"  held store      {lab.held_storefront_url}  (two-phase: the operator captures)")
+        user, password = lab.console_credentials
+        password_file = workdir / "console-password.txt"
+        password_file.write_text(password + "\n", encoding="utf-8")
+        password_file.chmod(0o600)
+        click.echo(f"  console         {lab.console_url}  (operator {user}, password in {password_file})")
         click.echo(f"  database        {workdir / 'gateway.sqlite3'}")
         click.echo("  test cards      4242424242424242 success, 4000000000009995 insufficient funds,")
         click.echo("                  4000000000003220 3-D Secure challenge (code 123456), 4000000000007015 pending")
