@@ -342,3 +342,24 @@ def test_the_whole_amount_held_and_taken_is_authorized_then_paid() -> None:
     assert decide(held, amount_minor=1500000, currency_numeric=AMD).target is S.AUTHORIZED
     took = ProviderStatus(2, "0", 1500000, AMD, approved_minor=1500000, deposited_minor=1500000)
     assert decide(took, amount_minor=1500000, currency_numeric=AMD, current=S.AUTHORIZED).target is S.PAID
+
+
+# --- refund states (one writer: lifecycle.refund_transition) --------------------------------------------------------
+
+
+def test_a_refund_is_final_once_completed_refused_or_failed() -> None:
+    from gateway.domain.states import REFUND_TRANSITIONS, RefundStatus
+
+    finals = set(RefundStatus) - set(REFUND_TRANSITIONS)
+    assert finals == {RefundStatus.COMPLETED, RefundStatus.REFUSED, RefundStatus.FAILED}
+
+
+def test_only_a_refund_the_bank_has_not_taken_can_be_refused_or_lost() -> None:
+    from gateway.domain.states import RefundStatus, refund_sources
+
+    R = RefundStatus
+    assert refund_sources(R.REFUSED) == {R.REQUESTED, R.UNKNOWN}
+    assert refund_sources(R.UNKNOWN) == {R.REQUESTED}
+    assert refund_sources(R.COMPLETED) == {R.REQUESTED, R.UNKNOWN, R.ACCEPTED}
+    assert refund_sources(R.FAILED) == {R.REQUESTED, R.UNKNOWN, R.ACCEPTED}
+    assert refund_sources(R.REQUESTED) == frozenset()  # only ever inserted
