@@ -57,27 +57,59 @@ def _context(settings: Settings) -> GatewayContext:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8100, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Serve HTTP with werkzeug's threaded server (put a TLS-terminating proxy in front in production)."""
-    from werkzeug.serving import make_server
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="VPOSLAB_SERVE_HOST")
+@click.option("--port", default=8100, show_default=True, type=int, envvar="VPOSLAB_SERVE_PORT")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1), envvar="VPOSLAB_SERVE_WORKERS")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1), envvar="VPOSLAB_SERVE_THREADS")
+@click.option("--timeout", default=60, show_default=True, type=click.IntRange(1), envvar="VPOSLAB_SERVE_TIMEOUT_S")
+@click.option(
+    "--graceful-timeout", default=30, show_default=True, type=click.IntRange(1), envvar="VPOSLAB_SERVE_GRACEFUL_S"
+)
+@click.option("--dev", is_flag=True, help="werkzeug's threaded development server instead of gunicorn")
+def serve(host: str, port: int, workers: int, threads: int, timeout: int, graceful_timeout: int, dev: bool) -> None:
+    """Serve HTTP with gunicorn (gthread workers; SIGTERM stops gracefully). Put a TLS-terminating proxy in front."""
+    settings = _settings()
+    _context(settings).db.dispose()  # refuse to start (with the reason) before forking when the schema is not ready
+    if dev:
+        from werkzeug.serving import make_server
 
-    app = create_app(context=_context(_settings()))
-    click.echo(f"gateway listening on http://{host}:{port}")
-    make_server(host, port, app, threaded=True).serve_forever()
+        click.echo(f"gateway (development server) listening on http://{host}:{port}")
+        make_server(host, port, create_app(context=_context(settings)), threaded=True).serve_forever()
+        return
+    from gateway.server import ServerOptions
+    from gateway.server import serve as serve_with_gunicorn
+
+    options = ServerOptions(host, port, workers, threads, timeout, graceful_timeout)
+    click.echo(f"gateway listening on http://{host}:{port} (gunicorn, {workers} workers x {threads} threads)")
+    serve_with_gunicorn(settings, options)
 
 
 @main.command()
 @click.option("--interval", default=5.0, show_default=True, type=float)
 @click.option("--once", is_flag=True, help="one pass, then exit")
 def worker(interval: float, once: bool) -> None:
-    """Relay the Ecwid outbox and poll open attempts (VPOSLAB_POLL_AFTER_S, VPOSLAB_POLL_MAX_INTERVAL_S)."""
+    """Poll open attempts, follow refunds and relay the Ecwid outbox (VPOSLAB_POLL_AFTER_S, ...). SIGTERM or
+    SIGINT stops it after the pass in progress."""
+    import signal
+    import threading
+
     ctx = _context(_settings())
-    if once:
-        run_pass(ctx)
-        return
-    run_forever(ctx, interval_s=interval)
+    try:
+        if once:
+            run_pass(ctx)
+            return
+        stop = threading.Event()
+
+        def request_stop(signum: int, _frame: object) -> None:
+            logging.getLogger("gateway.worker").info("worker_stopping signal=%s", signal.Signals(signum).name)
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        run_forever(ctx, interval_s=interval, stop=stop)
+        logging.getLogger("gateway.worker").info("worker_stopped")
+    finally:
+        ctx.db.dispose()
 
 
 @main.command()

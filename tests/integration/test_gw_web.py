@@ -11,11 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from gateway import create_app
 from gateway.domain.errors import ProviderError
 from gateway.domain.states import AttemptStatus
 from gateway.services.messages import MESSAGES
+from gateway.store.database import Database
 from tests.gateway_fakes import (
     CLIENT_SECRET,
     ECWID_TOKEN,
@@ -271,10 +273,37 @@ def test_return_for_an_unknown_order_shows_the_not_found_page(gw: Gateway, clien
     assert MESSAGES["en"]["unknown_payment"] in response.get_data(as_text=True)
 
 
-def test_health_answers_200_with_the_provider_mode(client: FlaskClient) -> None:
-    response = client.get("/health")
+@pytest.mark.parametrize("path", ["/readyz", "/health"])
+def test_ready_answers_200_with_its_checks_and_the_provider_mode(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "provider_mode": "TEST"}
+    assert response.get_json() == {
+        "status": "ok",
+        "provider_mode": "TEST",
+        "checks": {"database": "ok", "schema": "ok"},
+    }
+
+
+def test_alive_answers_without_the_database(gw: Gateway, client: FlaskClient) -> None:
+    working, gw.ctx.db = gw.ctx.db, Database("postgresql+psycopg://nobody@127.0.0.1:9/gone")
+    try:
+        assert client.get("/healthz").get_json() == {"status": "ok"}
+        response = client.get("/readyz")
+    finally:
+        gw.ctx.db.dispose()
+        gw.ctx.db = working
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable" and body["checks"]["database"].startswith("unavailable (")
+    assert "sqlite" not in response.get_data(as_text=True) and "postgres" not in response.get_data(as_text=True)
+
+
+def test_ready_is_503_when_the_schema_is_behind(gw: Gateway, client: FlaskClient) -> None:
+    with gw.ctx.db.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "vposlab-gateway migrate" in response.get_json()["checks"]["schema"]
 
 
 # --- per-store allow-list of returnUrl hosts ----------------------------------------------------------------------

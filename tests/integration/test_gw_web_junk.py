@@ -54,6 +54,8 @@ ENDPOINTS: dict[str, tuple[str, str, Any]] = {
     "callback-post": ("POST", "/vpos/callback", callback_params),
     "ecwid-payment": ("POST", "/ecwid/payment", ecwid_form),
     "health": ("GET", "/health", lambda: {"probe": "1"}),
+    "readyz": ("GET", "/readyz", lambda: {"probe": "1"}),
+    "healthz": ("GET", "/healthz", lambda: {"probe": "1"}),
 }
 
 
