@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, *, context: GatewayContext | No
     from gateway.web import ecwid_views, health_views, provider_views
     from gateway.web.errors import register_error_handlers
     from gateway.web.guards import install_request_guards
+    from gateway.web.security_headers import install_security_headers
 
     if context is None:
         context = build_context(settings or Settings.from_env())
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, context: GatewayContext | No
     app.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False)
     app.extensions["vposlab_gateway"] = context
     install_request_guards(app)  # request size limit from the settings, parameter hygiene
+    install_security_headers(app, context.settings)  # on every answer; the proxy trusted only as configured
     app.register_blueprint(ecwid_views.bp)
     app.register_blueprint(provider_views.bp)
     app.register_blueprint(health_views.bp)

@@ -11,7 +11,16 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from gateway.domain.errors import ConfigurationError
 from gateway.domain.money import CURRENCIES
@@ -83,11 +92,24 @@ class Settings(BaseModel):
     )
     console_require_totp: bool = Field(default=False, description="every operator must use a TOTP second factor")
     console_session_ttl_s: int = Field(default=8 * 3600, ge=60, description="an operator's login lasts this long")
+    proxy_hops: int = Field(
+        default=0, ge=0, le=5, description="trusted proxies in front that set X-Forwarded-For/-Proto/-Host (ProxyFix)"
+    )
 
     @field_validator("public_url", "ecwid_api_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _real_money_over_https(self) -> Settings:
+        """In REAL mode the bank and customers reach the gateway over HTTPS, and it reaches the bank over HTTPS."""
+        if self.provider_mode is ProviderMode.REAL:
+            if not self.public_url.lower().startswith("https://"):
+                raise ValueError("public_url must be https:// in REAL mode")
+            if not self.provider_url.lower().startswith("https://"):
+                raise ValueError("provider_base_url must be https:// in REAL mode")
+        return self
 
     @field_validator("ecwid_client_secrets")
     @classmethod
@@ -213,6 +235,7 @@ class Settings(BaseModel):
             "console_secret_key": "CONSOLE_SECRET_KEY",
             "console_require_totp": "CONSOLE_REQUIRE_TOTP",
             "console_session_ttl_s": "CONSOLE_SESSION_TTL_S",
+            "proxy_hops": "PROXY_HOPS",
         }
         if get("ECWID_RETURN_HOSTS"):
             values["ecwid_return_hosts"] = load_json("ECWID_RETURN_HOSTS")

@@ -90,6 +90,25 @@ def test_real_mode_must_be_chosen_explicitly_and_then_points_at_real() -> None:
     assert Settings.from_env(environ(PROVIDER_MODE="REAL")).provider_url == DEFAULT_PROVIDER_URLS["REAL"]
 
 
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"PUBLIC_URL": "http://gw.example"}, "public_url"),
+        ({"PROVIDER_BASE_URL": "http://bank.example/payment/rest/"}, "provider_base_url"),
+    ],
+)
+def test_real_mode_refuses_plain_http(overrides: dict[str, str], field: str) -> None:
+    exc = configuration_error(environ(PROVIDER_MODE="REAL", **overrides))
+    assert f"{field} must be https:// in REAL mode" in str(exc)
+    assert Settings.from_env(environ(PROVIDER_MODE="TEST", **overrides))  # TEST may run on plain HTTP (the lab)
+
+
+def test_proxy_hops_come_from_the_environment_and_are_bounded() -> None:
+    assert Settings.from_env(environ()).proxy_hops == 0
+    assert Settings.from_env(environ(PROXY_HOPS="1")).proxy_hops == 1
+    assert "proxy_hops" in str(configuration_error(environ(PROXY_HOPS="9")))
+
+
 @pytest.mark.parametrize("name", ["ECWID_CLIENT_SECRETS", "PROVIDER_CREDENTIALS"])
 def test_broken_json_is_an_error_without_the_value(name: str) -> None:
     broken = '{"1003": "' + (CLIENT_SECRET_VALUE if name == "ECWID_CLIENT_SECRETS" else PASSWORD_VALUE)
