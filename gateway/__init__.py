@@ -7,6 +7,7 @@ from flask import Flask
 
 from gateway.clock import Clock, SystemClock
 from gateway.ecwid.orders_client import EcwidOrdersClient
+from gateway.metrics import instrument_http_client
 from gateway.provider.rbs import RbsProvider
 from gateway.services.context import GatewayContext
 from gateway.services.tokens import TokenBox
@@ -23,6 +24,7 @@ def build_context(
     explicit timeouts), the token box and the clock. The database schema must already be migrated
     (``vposlab-gateway migrate``): this only checks it, so many processes can start at once."""
     client = http or httpx.Client(timeout=httpx.Timeout(settings.http_timeout_s, connect=5.0), follow_redirects=False)
+    instrument_http_client(client, settings)
     db = Database(settings.database_url)
     try:
         db.check_schema()
@@ -41,7 +43,7 @@ def build_context(
 
 def create_app(settings: Settings | None = None, *, context: GatewayContext | None = None) -> Flask:
     """The Flask app. Nothing happens at import time; ``settings`` default to ``Settings.from_env()``."""
-    from gateway.web import ecwid_views, health_views, provider_views
+    from gateway.web import ecwid_views, health_views, metrics_views, provider_views
     from gateway.web.errors import register_error_handlers
     from gateway.web.guards import install_request_guards
     from gateway.web.security_headers import install_security_headers
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, *, context: GatewayContext | No
     app.register_blueprint(ecwid_views.bp)
     app.register_blueprint(provider_views.bp)
     app.register_blueprint(health_views.bp)
+    app.register_blueprint(metrics_views.bp)
     if context.settings.console_secret_key is not None:  # the operator console; without the key every /ops is 404
         from gateway.web.console_auth import install_console
 

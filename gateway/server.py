@@ -8,6 +8,7 @@ its ``X-Forwarded-*`` headers only as configured.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,7 @@ class ServerOptions:
             "errorlog": "-",
             # The access log records the path only: a query string can carry ids, never the whole request line.
             "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+            "child_exit": _forget_worker_metrics,
         }
 
 
@@ -59,6 +61,14 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no
         from gateway import build_context, create_app
 
         return create_app(context=build_context(self._settings))
+
+
+def _forget_worker_metrics(_server: object, worker: Any) -> None:
+    """Under ``PROMETHEUS_MULTIPROC_DIR``, a worker process that ended stops counting in /metrics' live gauges."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 def serve(settings: Settings, options: ServerOptions) -> None:

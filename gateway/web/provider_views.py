@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request
 from werkzeug.wrappers import Response
 
+from gateway.domain.errors import BadChecksum, ProviderError, UnknownPayment
+from gateway.metrics import CALLBACKS
 from gateway.services.callbacks import handle_callback
 from gateway.services.customer_return import handle_return
 from gateway.services.messages import message
@@ -27,5 +29,19 @@ def callback() -> Response:
     # The raw parameters, exactly as sent, are what the checksum covers: no parsing before verification.
     params = request.form.to_dict() if request.method == "POST" else {}
     params.update(request.args.to_dict())
-    handle_callback(context(), params)
+    try:
+        confirmation = handle_callback(context(), params)
+    except BadChecksum:
+        CALLBACKS.labels("bad_checksum").inc()
+        raise
+    except UnknownPayment:
+        CALLBACKS.labels("unknown_order").inc()
+        raise
+    except ProviderError:
+        CALLBACKS.labels("bank_unavailable").inc()
+        raise
+    except Exception:
+        CALLBACKS.labels("error").inc()
+        raise
+    CALLBACKS.labels("changed" if confirmation.changed else "no_change").inc()
     return plain("OK", 200)
