@@ -16,10 +16,10 @@ Feature: Ecwid order ids and amounts as the bank sees them
     And the bank has 1 new order
 
     Examples:
-      | id                                                                        |
-      | a long one made up by the store                                           |
-      | an odd one made up by the store                                           |
-      | "ORD-2026/11#A_b.c"                                                       |
+      | id                                                                         |
+      | a long one made up by the store                                            |
+      | an odd one made up by the store                                            |
+      | "ORD-2026/11#A_b.c"                                                        |
       | "shop.example.am/orders/2026-11-23/#8842:customer_A.b+gift-wrap~long-tail" |
 
   @RC-18 @simulator @desktop
@@ -35,9 +35,9 @@ Feature: Ecwid order ids and amounts as the bank sees them
     And the bank has 1 new order
 
     Examples:
-      | what                 | report                                  | says           |
-      | another amount       | an amount 1 minor unit less than the order's | bank reports   |
-      | another currency     | the currency "978" instead of the order's   | bank reports   |
+      | what             | report                                       | says            |
+      | another amount   | an amount 1 minor unit less than the order's | bank reports    |
+      | another currency | the currency "978" instead of the order's    | 978, registered |
 
   @RC-33 @simulator @desktop
   Scenario Outline: A shop total of <total> <currency> reaches the bank as exactly <minor> minor units and is paid

@@ -31,14 +31,13 @@ from features.support.ecwid_control import EcwidControl
 from features.support.evidence import ScenarioEvidence
 from features.support.gateway_state import AttemptRow, GatewayState
 from features.support.state import Baseline, EcwidOrderUnderTest, ScenarioState, Shopper, md_order_of
+from gateway.services.poller import EXPIRY_GRACE
 from lab import Lab
 from lab.lab import STORE_ID
 
 STATUS_CHECK = "getOrderStatusExtended.do"
 COMPACT_ORDER_NUMBER = re.compile(r"V[0-9A-HJKMNP-TV-Z]{11}")  # the gateway's format: "V" + 11 Crockford base32
 PAID_STATES = frozenset({"paid", "authorized", "partially_refunded", "refunded", "reversed"})
-BANK_SESSION_S = 1200  # the gateway's session_timeout_s (the bank page's sessionTimeoutSecs)
-EXPIRY_GRACE_S = 60  # the gateway's poller declines a stale order this long after the session
 WAIT_S = 20.0
 ID_STYLES = {
     "a short one made up by the store": "short",
@@ -49,10 +48,12 @@ ECWID_FAULTS: dict[str, dict[str, Any]] = {
     "HTTP 500": {"fault": "http_500"},
     "HTTP 503": {"fault": "http_503"},
     "429 with Retry-After 2 seconds": {"fault": "rate_limited", "retryAfterSeconds": 2},
-    # The lab gateway's HTTP timeout is 10 s: a call hanging 10.5 s is a read timeout for it. The simulator answers
-    # 503 when the sleep ends, before the gateway's retry (at least 1 s of backoff later), so the history keeps order.
-    "no answer past the gateway's timeout": {"fault": "hang", "seconds": 10.5},
+    "no answer past the gateway's timeout": {"fault": "hang"},  # seconds: see ``ecwid_fails``
 }
+HANG_PAST_TIMEOUT_S = 0.5
+"""How much longer than the gateway's HTTP timeout a hanging Ecwid call sleeps: long enough to be a read timeout,
+short enough that the simulator has answered (503) and recorded the refused PUT before the gateway's retry, which
+comes at least half the first backoff (``ecwid_backoff_base_s``: 2 s) after the timeout."""
 
 
 # --- The scenario's state -------------------------------------------------------------------------------------
@@ -60,7 +61,8 @@ ECWID_FAULTS: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class ShopOrder:
-    """An Ecwid order the store made up (``POST /_control/ecwid/orders/fake``) and its checkout page."""
+    """An Ecwid order made over the control API (``POST /_control/ecwid/orders/fake``, or ``/_control/ecwid/orders``
+    for a total kept exactly as the shop's float arithmetic left it) and its checkout page in the store."""
 
     order_id: str
     order: Mapping[str, Any]
@@ -72,11 +74,10 @@ class ShopOrder:
 
 @dataclass(frozen=True)
 class BankDecision:
-    """A payment the bank took through its control API, where it sends the browser, and the journal mark then."""
+    """A payment the bank took through its control API, and where it sends the customer's browser."""
 
     md_order: str
     redirect_url: str
-    mark: int
 
     def evidence_values(self) -> Mapping[str, Any]:
         return {"mdOrder": self.md_order, "redirect_url": self.redirect_url}
@@ -237,12 +238,11 @@ def pay_from_checkout(
 
 
 def _decide(control: SimulatorControl, md_order: str, **fields: Any) -> BankDecision:
-    mark = control.journal_mark()
     answer = control.http.post(f"/_control/vpos/orders/{md_order}/outcome", json={"outcome": "pay", **fields})
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["orderStatus"] == 2, body
-    return BankDecision(md_order, body["redirectUrl"], mark)
+    return BankDecision(md_order, body["redirectUrl"])
 
 
 @when(parsers.parse("the bank takes the payment but reports {report}"), target_fixture="bank_decision")
@@ -289,14 +289,22 @@ def follow_bank_back(
 
 
 @when(parsers.parse("Ecwid's orders API answers {failure} to the next {count:d} updates"), target_fixture="ecwid_fault")
-def ecwid_fails(ecwid: EcwidControl, scenario_state: ScenarioState, failure: str, count: int) -> EcwidFault:
-    created = ecwid.add_fault(method="PUT", storeId=STORE_ID, times=count, **ECWID_FAULTS[failure])
-    fault = EcwidFault(int(created["id"]), count)
-    scenario_state.register(fault)
-    return fault
+def ecwid_fails(ecwid: EcwidControl, scenario_state: ScenarioState, lab: Lab, failure: str, count: int) -> EcwidFault:
+    fault: dict[str, Any] = dict(ECWID_FAULTS[failure])
+    if fault["fault"] == "hang":  # within the simulator's maxSleepSeconds (15 by default)
+        fault["seconds"] = lab.settings().http_timeout_s + HANG_PAST_TIMEOUT_S
+    created = ecwid.add_fault(method="PUT", storeId=STORE_ID, times=count, **fault)
+    made = EcwidFault(int(created["id"]), count)
+    scenario_state.register(made)
+    return made
 
 
 # --- When: a stale bank page in another tab ---------------------------------------------------------------------
+
+
+def _session_s(lab: Lab) -> float:
+    """The bank session the gateway registers (``sessionTimeoutSecs``) and keeps its attempts open for."""
+    return float(lab.settings().session_timeout_s)
 
 
 def _leave_open(
@@ -326,7 +334,7 @@ def leave_open_past_session(
     lab: Lab,
 ) -> StaleTab:
     # Past the session, not past the poller's grace: the customer's new start is what moves the gateway on.
-    return _leave_open(shopper, order_under_test, scenario_state, control, lab, BANK_SESSION_S + 1)
+    return _leave_open(shopper, order_under_test, scenario_state, control, lab, _session_s(lab) + 1)
 
 
 @when(
@@ -340,7 +348,8 @@ def leave_open_past_grace(
     control: SimulatorControl,
     lab: Lab,
 ) -> StaleTab:
-    return _leave_open(shopper, order_under_test, scenario_state, control, lab, BANK_SESSION_S + EXPIRY_GRACE_S + 2)
+    grace = EXPIRY_GRACE.total_seconds()  # the poller declines a stale bank order this long after its session
+    return _leave_open(shopper, order_under_test, scenario_state, control, lab, _session_s(lab) + grace + 2)
 
 
 @when(

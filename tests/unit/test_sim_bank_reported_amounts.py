@@ -6,12 +6,19 @@ and every other outcome refuses these fields."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import flask
 import pytest
 from flask.testing import FlaskClient
+from openapi_core import OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from openapi_core.validation.request.exceptions import RequestValidationError
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
+from simulator.control.openapi_api import openapi_document
 from tests.sim_bank_fakes import Merchant, build, control_order, manual, rbs, register, register_pre_auth, status
 
 
@@ -115,3 +122,42 @@ def test_only_pay_takes_reported_fields(client: FlaskClient, name: str) -> None:
     md_order = register(client)["orderId"]
     outcome(client, md_order, 400, outcome=name, reportedAmount=100)
     assert control_order(client, md_order)["orderStatus"] == 0
+
+
+# -- the control API's document says the same ---------------------------------------------------------------------
+
+
+@cache
+def _openapi() -> OpenAPI:
+    return OpenAPI.from_dict(openapi_document())
+
+
+def _checked_outcome(client: FlaskClient, md_order: str, body: dict[str, Any], status: int, *, valid: bool) -> None:
+    """Post the outcome, then validate the request (valid, or refused by the document too) and the answer against
+    ``simulator/control/openapi.json``."""
+    openapi = _openapi()
+    path = f"/_control/vpos/orders/{md_order}/outcome"
+    response = client.post(path, json=body)
+    assert response.status_code == status, response.get_json()
+    request = WerkzeugOpenAPIRequest(Request(EnvironBuilder(path, method="POST", json=body).get_environ()))
+    if valid:
+        openapi.validate_request(request)
+    else:
+        with pytest.raises(RequestValidationError):
+            openapi.validate_request(request)
+    openapi.validate_response(request, WerkzeugOpenAPIResponse(response))
+
+
+def test_the_documented_request_and_answer_match(client: FlaskClient) -> None:
+    for number, fields in enumerate(
+        [{"reportedAmount": 100, "reportedCurrency": "840"}, {"approvedAmount": 7}, {"eci": 5, "reportedAmount": 1}]
+    ):
+        md_order = register(client, f"D-{number}")["orderId"]
+        _checked_outcome(client, md_order, {"outcome": "pay", **fields}, 200, valid=True)
+        order = client.get(f"/_control/vpos/orders/{md_order}")
+        openapi = _openapi()
+        request = WerkzeugOpenAPIRequest(Request(EnvironBuilder(f"/_control/vpos/orders/{md_order}").get_environ()))
+        openapi.validate_response(request, WerkzeugOpenAPIResponse(order))
+    md_order = register(client, "D-bad")["orderId"]
+    _checked_outcome(client, md_order, {"outcome": "pay", "reportedCurrency": "USD"}, 400, valid=False)
+    _checked_outcome(client, md_order, {"outcome": "decline", "reportedAmount": 5}, 400, valid=False)
