@@ -1,0 +1,183 @@
+"""The gateway under its production server (gunicorn, two worker processes) against the simulator over real HTTP,
+on SQLite and PostgreSQL: 50 identical payment requests at once make one bank order (all get the same bank page), and
+16 identical signed callbacks at once make one state change and one Ecwid outbox row."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from lab.servers import ServerThread
+from simulator import EcwidStore, SimulatorConfig, VposMerchant
+from simulator import create_app as create_simulator
+from tests.gateway_fakes import sign_callback
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+POSTGRES_URL = os.environ.get("VPOSLAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+CLIENT_SECRET = "prod-concurrency-secret-0123456789"
+ECWID_TOKEN = "secret_prod_concurrency_token"
+BANK_PASSWORD = "prod-concurrency-bank-pw"
+CALLBACK_KEY = "prod-concurrency-callback-key"
+TOKEN_KEY = "Nn3G3m0x0o1h4kqLq6yXv3o0gq2mZr8bXk3y0l2b7ZQ="
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gw.sqlite3'}"
+        return
+    if os.environ.get("VPOSLAB_SKIP_POSTGRES") == "1":
+        pytest.skip("VPOSLAB_SKIP_POSTGRES=1")
+    admin = create_engine(make_url(POSTGRES_URL))
+    schema = "gw_prod_" + uuid.uuid4().hex[:12]
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def production(database_url: str) -> Iterator[tuple[str, str]]:
+    """(gateway URL, simulator URL): the simulator in a thread, the gateway as ``vposlab-gateway serve``."""
+    sim = ServerThread("simulator")
+    port = free_port()
+    gateway_url = f"http://127.0.0.1:{port}"
+    sim.start(
+        create_simulator(
+            SimulatorConfig(
+                public_url=sim.url,
+                payment_url=f"{gateway_url}/ecwid/payment",
+                stores=(EcwidStore(store_id=1003, client_secret=CLIENT_SECRET, token=ECWID_TOKEN),),
+                merchants=(VposMerchant(user_name="prod_amd", password=BANK_PASSWORD, currency="051"),),
+                callback_url=f"{gateway_url}/vpos/callback",
+                callback_key=CALLBACK_KEY,
+            )
+        )
+    )
+    env = {
+        **os.environ,
+        "VPOSLAB_PUBLIC_URL": gateway_url,
+        "VPOSLAB_ECWID_CLIENT_SECRETS": json.dumps({"1003": CLIENT_SECRET}),
+        "VPOSLAB_ECWID_API_URL": f"{sim.url}/api/v3",
+        "VPOSLAB_PROVIDER_MODE": "TEST",
+        "VPOSLAB_PROVIDER_BASE_URL": f"{sim.url}/payment/rest/",
+        "VPOSLAB_PROVIDER_CREDENTIALS": json.dumps({"AMD": {"user_name": "prod_amd", "password": BANK_PASSWORD}}),
+        "VPOSLAB_CALLBACK_KEY": CALLBACK_KEY,
+        "VPOSLAB_TOKEN_KEY": TOKEN_KEY,
+        "VPOSLAB_DATABASE_URL": database_url,
+    }
+    cli = [sys.executable, "-c", "from gateway.cli import main; main()"]
+    subprocess.run([*cli, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+    server = subprocess.Popen(
+        [*cli, "serve", "--port", str(port), "--workers", "2", "--threads", "16"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with httpx.Client(timeout=5) as http:
+            for _ in range(200):
+                try:
+                    if http.get(f"{gateway_url}/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                raise AssertionError("the gateway did not start")
+        yield gateway_url, sim.url
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        sim.stop()
+
+
+def test_identical_requests_and_callbacks_at_once_change_things_once(
+    production: tuple[str, str], database_url: str
+) -> None:
+    gateway_url, sim_url = production
+    with httpx.Client(timeout=30) as http:
+        order = http.post(
+            f"{sim_url}/_control/ecwid/orders",
+            json={"storeId": 1003, "total": 150.0, "items": [{"name": "Tea", "price": 150.0, "quantity": 1}]},
+        ).json()
+        form = http.post(
+            f"{sim_url}/_control/ecwid/payment-request", json={"storeId": 1003, "orderId": order["id"]}
+        ).json()
+        fields = {name: form[name] for name in ("enc_data", "data") if name in form}
+
+        def pay() -> httpx.Response:
+            return http.post(f"{gateway_url}/ecwid/payment", data=fields)
+
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            answers = list(pool.map(lambda _: pay(), range(50)))
+        assert {answer.status_code for answer in answers} <= {302, 303}
+        assert len({answer.headers["Location"] for answer in answers}) == 1  # the same bank page for everyone
+        registered = http.get(f"{sim_url}/_control/journal", params={"service": "vpos"}).json()["entries"]
+        assert [entry["operation"] for entry in registered].count("register.do") == 1
+
+        md_order = answers[0].headers["Location"].split("mdOrder=")[1].split("&")[0]
+        bank_order = http.get(f"{sim_url}/_control/vpos/orders/{md_order}").json()
+        http.put(f"{sim_url}/_control/vpos/orders/{md_order}/callbacks", json={"mode": "none"})
+        paid = http.post(
+            f"{sim_url}/_control/vpos/orders/{md_order}/pay",
+            json={"pan": "4242424242424242", "expiry": "12/39", "cvc": "123"},
+        )
+        assert paid.status_code == 200
+        callback = sign_callback(
+            {
+                "mdOrder": md_order,
+                "orderNumber": bank_order["orderNumber"],
+                "operation": "deposited",
+                "status": "1",
+                "amount": "15000",
+            },
+            CALLBACK_KEY,
+        )
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(lambda _: http.get(f"{gateway_url}/vpos/callback", params=callback), range(16)))
+        assert {answer.status_code for answer in statuses} == {200}
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            attempts = connection.execute(text("SELECT status FROM payment_attempts")).scalars().all()
+            paid_events = connection.execute(
+                text("SELECT count(*) FROM payment_events WHERE kind = 'attempt:paid'")
+            ).scalar_one()
+            outbox = connection.execute(text("SELECT payload FROM outbox")).scalars().all()
+    finally:
+        engine.dispose()
+    assert attempts == ["paid"]
+    assert paid_events == 1
+    assert len(outbox) == 1
+    payload = outbox[0] if isinstance(outbox[0], dict) else json.loads(outbox[0])
+    assert payload["paymentStatus"] == "PAID"
