@@ -113,6 +113,28 @@ def worker(interval: float, once: bool) -> None:
 
 
 @main.command()
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1), envvar="VPOSLAB_SERVE_WORKERS")
+@click.option("--json", "as_json", is_flag=True, help="the findings as JSON (for the readiness report)")
+def audit(workers: int, as_json: bool) -> None:
+    """Check this configuration (VPOSLAB_*) for REAL money: prints exactly what is missing or unsafe, never a
+    secret. Exit 0 only when ready."""
+    import json
+    import os
+
+    from gateway.services.config_audit import audit_environment, format_lines
+    from gateway.services.config_audit_db import database_facts
+
+    schema_ok, operators = database_facts(os.environ)
+    report = audit_environment(os.environ, serve_workers=workers, schema_ok=schema_ok, operators=operators)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        for line in format_lines(report):
+            click.echo(line)
+    raise SystemExit(0 if report.ready else 1)
+
+
+@main.command()
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="YYYY-MM-DD (UTC)")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="var/reconcile", show_default=True)
 def reconcile(day: object, out_dir: str) -> None:
