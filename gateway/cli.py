@@ -112,6 +112,23 @@ def worker(interval: float, once: bool) -> None:
         ctx.db.dispose()
 
 
+@main.command("rotate-token-key")
+def rotate_token_key() -> None:
+    """Re-encrypt every stored secret under the newest key of VPOSLAB_TOKEN_KEY (comma separated, newest first);
+    afterwards the older keys can be removed. Safe to run while serving, and again."""
+    from gateway.services.key_rotation import rotate_stored_secrets
+
+    ctx = _context(_settings())
+    try:
+        result = rotate_stored_secrets(ctx)
+    finally:
+        ctx.db.dispose()
+    click.echo(f"re-encrypted {result.rotated} stored secret(s) under the newest of {ctx.tokens.key_count} key(s)")
+    if result.unreadable:
+        click.echo(f"{result.unreadable} stored secret(s) open with no configured key: left as they are", err=True)
+        raise SystemExit(1)
+
+
 @main.command()
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1), envvar="VPOSLAB_SERVE_WORKERS")
 @click.option("--json", "as_json", is_flag=True, help="the findings as JSON (for the readiness report)")

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
 from gateway.domain.errors import ConfigurationError
+from gateway.services.tokens import parse_keys
 from gateway.settings import ProviderMode, Settings
 
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
@@ -224,7 +225,7 @@ def _schema(schema_ok: bool | None) -> Finding:
 
 
 def _token_key(settings: Settings) -> Finding:
-    if settings.token_key.get_secret_value() in KNOWN_SAMPLE_KEYS:
+    if KNOWN_SAMPLE_KEYS & set(parse_keys(settings.token_key.get_secret_value())):
         return Finding("AU-11", "token key", FAIL, "VPOSLAB_TOKEN_KEY is a published sample key: generate your own")
     return Finding("AU-11", "token key", PASS, "set")
 

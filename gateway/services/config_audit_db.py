@@ -4,7 +4,6 @@ accounts. Never raises: a database that does not answer is "not checked", said i
 from __future__ import annotations
 
 from collections.abc import Mapping
-
 from pathlib import Path
 
 from sqlalchemy import func, select
