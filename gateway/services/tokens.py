@@ -25,12 +25,12 @@ class TokenBox:
         if not parts:
             raise ConfigurationError("token key is empty (Fernet.generate_key())")
         try:
-            keys = [Fernet(part.encode("ascii")) for part in parts]
-            self._fernet, self._newest = MultiFernet(keys), keys[0]
+            fernets = [Fernet(part.encode("ascii")) for part in parts]
         except (ValueError, UnicodeEncodeError) as exc:
             raise ConfigurationError(
                 "token key is not a Fernet key (Fernet.generate_key()), or one of several is not"
             ) from exc
+        self._fernet, self._newest = MultiFernet(fernets), fernets[0]
         self.key_count = len(parts)
 
     def seal(self, token: str) -> str:
