@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, context: GatewayContext | No
     from gateway.web import ecwid_views, health_views, metrics_views, provider_views
     from gateway.web.errors import register_error_handlers
     from gateway.web.guards import install_request_guards
+    from gateway.web.rate_limits import install_rate_limits
     from gateway.web.security_headers import install_security_headers
 
     if context is None:
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, context: GatewayContext | No
     app.register_blueprint(provider_views.bp)
     app.register_blueprint(health_views.bp)
     app.register_blueprint(metrics_views.bp)
+    install_rate_limits(app, context.settings)  # the paymentUrl only; never callbacks or returns
     if context.settings.console_secret_key is not None:  # the operator console; without the key every /ops is 404
         from gateway.web.console_auth import install_console
 

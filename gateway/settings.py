@@ -92,6 +92,11 @@ class Settings(BaseModel):
     )
     console_require_totp: bool = Field(default=False, description="every operator must use a TOTP second factor")
     console_session_ttl_s: int = Field(default=8 * 3600, ge=60, description="an operator's login lasts this long")
+    payment_rate_limit: str = Field(
+        default="120 per minute",
+        description="payment requests per client address (limits notation, e.g. '30 per minute; 300 per hour'); "
+        "empty: no limit",
+    )
     proxy_hops: int = Field(
         default=0, ge=0, le=5, description="trusted proxies in front that set X-Forwarded-For/-Proto/-Host (ProxyFix)"
     )
@@ -100,6 +105,18 @@ class Settings(BaseModel):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("payment_rate_limit")
+    @classmethod
+    def _rate_limit_notation(cls, value: str) -> str:
+        if value.strip():
+            from limits import parse_many
+
+            try:
+                parse_many(value)
+            except ValueError as exc:
+                raise ValueError("not a rate limit like '30 per minute'") from exc
+        return value.strip()
 
     @model_validator(mode="after")
     def _real_money_over_https(self) -> Settings:
@@ -236,6 +253,7 @@ class Settings(BaseModel):
             "console_require_totp": "CONSOLE_REQUIRE_TOTP",
             "console_session_ttl_s": "CONSOLE_SESSION_TTL_S",
             "proxy_hops": "PROXY_HOPS",
+            "payment_rate_limit": "PAYMENT_RATE_LIMIT",
         }
         if get("ECWID_RETURN_HOSTS"):
             values["ecwid_return_hosts"] = load_json("ECWID_RETURN_HOSTS")

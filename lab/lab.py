@@ -172,6 +172,7 @@ class Lab:
                 "database_url": self._database_url,
                 "http_timeout_s": 10.0,
                 "poll_after_s": self._poll_after_s,
+                "payment_rate_limit": "600 per minute",  # one address (127.0.0.1) plays every customer
                 "pending_wait_s": 6.0,  # a customer back while the bank decides waits this long on our page
                 "poll_max_interval_s": max(self._poll_after_s, 30.0),
             }
