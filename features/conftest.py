@@ -20,6 +20,7 @@ from features.steps.bank_flow_steps import *  # noqa: F403 - 3-D Secure, pending
 from features.steps.chaos_steps import *  # noqa: F403 - callback chaos and bank faults (RC-07..RC-11, RC-26)
 from features.steps.common_steps import *  # noqa: F403 - registers the shared step definitions
 from features.steps.integrity_steps import *  # noqa: F403 - ids, amounts, Ecwid failures, stale attempts (RC-15..RC-36)
+from features.steps.money_steps import *  # noqa: F403 - refunds, reversals, two-phase, operator console (RC-17..RC-31)
 from features.support.browser import launch
 from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence, recorder, report_dir
