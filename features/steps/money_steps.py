@@ -691,8 +691,9 @@ def report_mismatch(reconciliation: ReconciliationSeen, day_payments: DayPayment
 
 
 @then("the report lists the kept and the refunded payment as agreeing")
-def report_agreeing(reconciliation: ReconciliationSeen, day_payments: DayPayments) -> None:
+def report_agreeing(reconciliation: ReconciliationSeen, day_payments: DayPayments, evidence: ScenarioEvidence) -> None:
     reconciliation.page.locator("#agreeing summary").click()
+    evidence.page(reconciliation.page, "console: reconciliation report, agreeing attempts opened")
     for role, state in (("kept", "paid"), ("refunded", "refunded")):
         payment = day_payments.by_role[role]
         assert _report_rows(reconciliation, "#mismatches", payment.order_number) == [], role

@@ -36,6 +36,7 @@ class OperatorConsole:
         self.page.click("#login-submit")
         expect(self.page.locator("#signed-in")).to_contain_text(username)
         self.username = username
+        self.shot("console: signed in")
 
     def find_payment(self, ecwid_order_id: str) -> None:
         """Search by the Ecwid order id from the payments page and open the one result with exactly that id."""
@@ -44,9 +45,10 @@ class OperatorConsole:
         self.page.click("#search-submit")
         link = self.page.locator("#search-results a.payment-link", has_text=ecwid_order_id)
         expect(link).to_have_count(1)
-        self.evidence.page(self.page, f"console: search for order {ecwid_order_id}")
+        self.shot(f"console: search for order {ecwid_order_id}")
         link.click()
         expect(self.page.locator("#payment-title")).to_contain_text(ecwid_order_id)
+        self.shot(f"console: payment of order {ecwid_order_id}")
 
     def reload_payment(self) -> None:
         self.page.reload()
@@ -70,13 +72,16 @@ class OperatorConsole:
         """Press refund / reverse / capture on the attempt's row (the form, or for a reverse the confirmation)."""
         self.attempt_row(order_number).locator(f"a.money.{action}").click()
         self.page.wait_for_load_state()
+        self.shot(f"console: {action} pressed")
 
     def enter_amount(self, amount: str) -> None:
         """Type ``amount`` (major units as typed; empty for the full amount) and continue."""
         expect(self.page.locator("#amount")).to_be_visible()
         self.page.fill("#amount", amount)
+        self.shot(f"console: amount typed ({amount or 'empty'})")
         self.page.click("#money-continue")
         self.page.wait_for_load_state()
+        self.shot("console: after the amount")
 
     def amount_error(self) -> str | None:
         error = self.page.locator("#amount-error")
@@ -92,6 +97,7 @@ class OperatorConsole:
         """Press "Yes, do it"; back on the payment page, the message the console flashed."""
         self.page.click("#money-confirm")
         expect(self.page.locator("#payment-title")).to_be_visible(timeout=30_000)
+        self.shot("console: payment after the confirmation")
         return self.flash()
 
     def cancel(self) -> None:
@@ -109,6 +115,10 @@ class OperatorConsole:
         tab.goto(self.page.url)
         return OperatorConsole(tab, self.console_url, self.evidence, self.username)
 
+    def shot(self, label: str) -> None:
+        """A screenshot of the page the operator sees now, in the scenario's evidence."""
+        self.evidence.page(self.page, label)
+
     # --- the exceptions queue ------------------------------------------------------------------------------------
 
     def open_exceptions(self, state: str = "open") -> None:
@@ -123,6 +133,7 @@ class OperatorConsole:
     def retry(self, exception_id: int) -> str:
         self.exception_row(exception_id).locator("button.retry").click()
         expect(self.page.locator("#flashes")).to_be_visible()
+        self.shot(f"console: exception {exception_id} retried")
         return self.flash()
 
     def resolve(self, exception_id: int, note: str) -> str:
@@ -130,6 +141,7 @@ class OperatorConsole:
         row.locator("textarea[name=note]").fill(note)
         row.locator("button.resolve").click()
         expect(self.page.locator("#flashes")).to_be_visible()
+        self.shot(f"console: exception {exception_id} resolved")
         return self.flash()
 
     # --- reconciliation ------------------------------------------------------------------------------------------
@@ -139,15 +151,17 @@ class OperatorConsole:
         console page in the same tab."""
         self.page.click("#nav-reconcile")
         self.page.fill("#day", day)
-        self.evidence.page(self.page, f"console: reconciliation of {day}")
+        self.shot(f"console: reconciliation of {day}")
         self.page.click("#reconcile-html")
         expect(self.page.locator("#counts")).to_be_visible(timeout=60_000)
+        self.shot(f"console: reconciliation report of {day}")
         return self.page
 
     def download_reconciliation_csv(self, day: str, folder: Path) -> str:
         """Download the day's reconciliation as CSV from the reconciliation page; the file's text."""
         self.page.goto(self.console_url + "reconcile")
         self.page.fill("#day", day)
+        self.shot(f"console: reconciliation of {day}, before the CSV download")
         with self.page.expect_download(timeout=60_000) as download:
             self.page.click("#reconcile-csv")
         target = folder / download.value.suggested_filename
