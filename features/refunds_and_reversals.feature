@@ -137,7 +137,7 @@ Feature: Refunds and reversals by the operator
       | -500  |
 
   @RC-31 @simulator @desktop
-  Scenario: A refund form opened before a full refund and sent empty afterwards asks for 0: refused, never sent
+  Scenario: A refund form opened before a full refund and sent empty afterwards stands for 0: refused, never sent
     Given a customer shopping in the store on a desktop browser
     When the customer orders 1 "Gata" and goes to pay
     And pays on the bank page with card "4242424242424242"

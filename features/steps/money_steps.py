@@ -39,7 +39,7 @@ from features.support.money_control import (
     amounts,
     statuses_ever_sent,
 )
-from features.support.state import Baseline, EcwidOrderUnderTest, ScenarioState, Shopper
+from features.support.state import Baseline, EcwidOrderUnderTest, ScenarioState, Shopper, md_order_of
 from gateway.domain.money import Money
 from lab import Lab
 from lab.lab import STORE_ID
@@ -220,7 +220,7 @@ def paid_orders_today(
         order_in_store(shopper, evidence, 1, product)
         page.click("#pay-button")
         expect(page.locator("#card-form")).to_be_visible()
-        md_order = page.url.split("mdOrder=", 1)[1].split("&", 1)[0]
+        md_order = md_order_of(page.url)
         fill_card_and_pay(page, "4242424242424242")
         expect(page.get_by_test_id("thank-you")).to_be_visible(timeout=30_000)
         evidence.page(page, f"store: thank-you page ({role})")

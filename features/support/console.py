@@ -10,6 +10,7 @@ tab are watched explicitly (``second_tab``).
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,8 @@ class OperatorConsole:
         self.page.click("#nav-payments")
         self.page.fill("#q", ecwid_order_id)
         self.page.click("#search-submit")
-        link = self.page.locator("#search-results a.payment-link", has_text=ecwid_order_id)
+        exact = re.compile(f"^{re.escape(ecwid_order_id)}$")
+        link = self.page.locator("#search-results a.payment-link").filter(has_text=exact)
         expect(link).to_have_count(1)
         self.shot(f"console: search for order {ecwid_order_id}")
         link.click()
