@@ -26,7 +26,7 @@ from gateway.services.confirm import aware, confirm_attempt
 from gateway.services.context import GatewayContext
 from gateway.services.lifecycle import release_waiting_customer
 from gateway.services.messages import decline_message, message
-from gateway.services.outbox import wait_until_delivered
+from gateway.services.outbox import ecwid_lacks_status, wait_until_delivered
 from gateway.store.models import Attempt
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,10 @@ FAILED_MESSAGE_KEYS = {
 
 @dataclass(frozen=True)
 class ReturnOutcome:
-    redirect_url: str | None  # None: show the processing page instead
+    redirect_url: str | None  # None: show the processing page (or, with ``received``, the payment-received page)
     lang: str
     ecwid_status: str
+    received: bool = False  # verified money that Ecwid could not be told about: our own page, never the store's
 
 
 def handle_return(ctx: GatewayContext, provider_order_id: str | None, attempt_hint: str | None) -> ReturnOutcome:
@@ -78,6 +79,11 @@ def handle_return(ctx: GatewayContext, provider_order_id: str | None, attempt_hi
         return_url, lang = attempt.session.return_url, attempt.session.lang
         action_code = attempt.action_code
     ecwid_status = confirmation.ecwid_status
+    if ecwid_status in ("PAID", "AWAITING_PAYMENT") and ecwid_lacks_status(ctx, session_id):
+        # Ecwid refused the update for good (an operator exception is open): its page would say "not paid" and
+        # invite a second payment. The customer sees that the money arrived; the operators finish the update.
+        log.warning("return_payment_received_ecwid_not_updated attempt_id=%s", attempt_id)
+        return ReturnOutcome(None, lang, ecwid_status, received=True)
     if ecwid_status in ("PAID", "AWAITING_PAYMENT", "CANCELLED", "REFUNDED", "PARTIALLY_REFUNDED"):
         return ReturnOutcome(return_url, lang, ecwid_status)
     attempt_status = confirmation.attempt_status

@@ -17,6 +17,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "generic_error": "This payment request cannot be processed. Please return to the store and try again.",
         "unknown_payment": "We could not find this payment. Please return to the store.",
         "processing": "We are confirming your payment with the bank. This page refreshes by itself.",
+        "payment_received": (
+            "Your payment has been received. The store will confirm your order shortly: please do not pay again."
+        ),
     },
     "hy": {
         "declined": "Ձեր քարտը մերժվել է։ Խնդրում ենք փորձել այլ քարտ։",
@@ -30,6 +33,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "generic_error": "Այս վճարման հարցումը հնարավոր չէ մշակել։ Վերադարձեք խանութ և փորձեք կրկին։",
         "unknown_payment": "Այս վճարումը չի գտնվել։ Խնդրում ենք վերադառնալ խանութ։",
         "processing": "Մենք ստուգում ենք Ձեր վճարումը բանկի հետ։ Էջը կթարմացվի ինքնաբերաբար։",
+        "payment_received": "Ձեր վճարումը ստացված է։ Խանութը շուտով կհաստատի Ձեր պատվերը. խնդրում ենք կրկին չվճարել։",
     },
     "ru": {
         "declined": "Ваша карта отклонена. Попробуйте другую карту.",
@@ -43,6 +47,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "generic_error": "Этот платёжный запрос не может быть обработан. Вернитесь в магазин и попробуйте снова.",
         "unknown_payment": "Платёж не найден. Вернитесь в магазин.",
         "processing": "Мы подтверждаем ваш платёж в банке. Страница обновится сама.",
+        "payment_received": "Ваш платёж получен. Магазин скоро подтвердит заказ: пожалуйста, не оплачивайте повторно.",
     },
 }
 

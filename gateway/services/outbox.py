@@ -139,6 +139,19 @@ def relay(
     return RelayResult(sent, retried, failed, errors, limited)
 
 
+def ecwid_lacks_status(ctx: GatewayContext, session_id: int) -> bool:
+    """True when the session's latest Ecwid status failed for good (an operator exception is open): Ecwid still
+    shows an older status, so sending the customer to the store would show "not paid" for money we verified."""
+    with ctx.db.session() as session:
+        latest = session.scalar(
+            select(OutboxMessage.state)
+            .where(OutboxMessage.session_id == session_id, OutboxMessage.state != "superseded")
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+    return latest == "failed"
+
+
 def wait_until_delivered(ctx: GatewayContext, session_id: int, timeout_s: float) -> bool:
     """Deliver this session's queued Ecwid statuses, or wait while someone else (a callback's request, a worker) is
     delivering them; True once nothing is pending for the session (sent, or failed with an operator exception),

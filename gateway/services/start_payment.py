@@ -27,6 +27,7 @@ from gateway.services.confirm import aware, confirm_attempt
 from gateway.services.context import GatewayContext
 from gateway.services.journal import record_event
 from gateway.services.lifecycle import transition
+from gateway.services.outbox import ecwid_lacks_status
 from gateway.services.recovery import is_stale_registering, recover_registering
 from gateway.store.models import Attempt, PaymentSession
 
@@ -42,6 +43,7 @@ class StartOutcome:
     redirect_url: str
     attempt_order_number: str | None
     reused: bool
+    received: bool = False  # already paid, but Ecwid could not be told: show "payment received", never pay again
 
 
 class RegistrationFailed(Exception):
@@ -129,7 +131,8 @@ def _resume(ctx: GatewayContext, session_id: int, page_view: str) -> StartOutcom
         # Money taken or held ends the payment: never register another bank order (no double charge).
         paid = [a for a in attempts if AttemptStatus(a.status) in SETTLED_PAID_STATES | {AttemptStatus.AUTHORIZED}]
         if paid:
-            return StartOutcome(payment_session.return_url, paid[-1].order_number, reused=True)
+            received = ecwid_lacks_status(ctx, session_id)
+            return StartOutcome(payment_session.return_url, paid[-1].order_number, reused=True, received=received)
         open_attempt = next((a for a in attempts if AttemptStatus(a.status) in OPEN_STATES), None)
         if open_attempt is None:
             return None

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, redirect, request
+from flask import Blueprint, make_response, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from gateway.domain.money import CURRENCIES
 from gateway.ecwid.payment_request import parse_payment_request
+from gateway.services.messages import language_of, message
 from gateway.services.start_payment import start_payment
 from gateway.web.wiring import context
 
@@ -31,4 +32,7 @@ def payment_url() -> Response:
         form, ctx.settings.ecwid_client_secrets, supported, return_hosts=ctx.settings.ecwid_return_hosts
     )
     outcome = start_payment(ctx, payment_request, page_view=page_view_for(request.user_agent.string))
+    if outcome.received:  # paid already; Ecwid still says otherwise because its update failed for good
+        lang = language_of(payment_request.lang)
+        return make_response(render_template("received.html", text=message("payment_received", lang), lang=lang))
     return redirect(outcome.redirect_url, code=303)

@@ -19,6 +19,9 @@ bp = Blueprint("provider", __name__)
 @bp.get("/vpos/return")
 def customer_return() -> Response | tuple[str, int]:
     outcome = handle_return(context(), request.args.get("orderId"), request.args.get("attempt"))
+    if outcome.received:
+        text = message("payment_received", outcome.lang)
+        return render_template("received.html", text=text, lang=outcome.lang), 200
     if outcome.redirect_url is None:
         return render_template("processing.html", text=message("processing", outcome.lang), lang=outcome.lang), 202
     return redirect(outcome.redirect_url, code=303)

@@ -13,10 +13,13 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from gateway import create_app
 from gateway.services.callbacks import handle_callback
 from gateway.services.customer_return import handle_return
+from gateway.services.messages import MESSAGES
+from gateway.services.outbox import retry_failed
 from gateway.store.models import OutboxMessage
-from tests.gateway_fakes import RETURN_URL, Gateway, make_settings
+from tests.gateway_fakes import RETURN_URL, Gateway, ecwid_form, make_settings
 
 
 @pytest.fixture
@@ -111,16 +114,26 @@ def test_return_does_not_send_the_customer_back_when_ecwid_refused_the_update_fo
         gw.close()
 
 
-def test_return_sends_the_customer_back_once_the_update_failed_for_good(database_url: str) -> None:
+def test_return_tells_the_customer_the_payment_arrived_once_the_update_failed_for_good(database_url: str) -> None:
     # A permanent refusal (revoked token) will not heal by waiting: the operator exception is open, and the
-    # customer is not kept on a page that refreshes forever.
+    # customer is not kept on a page that refreshes forever, nor sent to a store that still says "not paid" and
+    # invites a second payment: the gateway's own page says the money arrived.
     gw = Gateway.build(make_settings(database_url, return_wait_s=0.2))
     try:
         number = started(gw)
         md_order = gw.provider.set_status(number, 2)
         gw.ecwid.fail_next(403)
         outcome = handle_return(gw.ctx, md_order, number)
-        assert outcome.redirect_url == RETURN_URL
+        assert (outcome.redirect_url, outcome.received, outcome.ecwid_status) == (None, True, "PAID")
         assert [e.code for e in gw.exceptions()] == ["ecwid_update_failed"]
+        client = create_app(context=gw.ctx).test_client()
+        page = client.get("/vpos/return", query_string={"orderId": md_order, "attempt": number})
+        assert page.status_code == 200
+        assert MESSAGES["en"]["payment_received"] in page.get_data(as_text=True)
+        again = client.post("/ecwid/payment", data=ecwid_form())  # Ecwid's "pay again": no second bank order
+        assert again.status_code == 200 and MESSAGES["en"]["payment_received"] in again.get_data(as_text=True)
+        assert gw.provider.register_calls == 1
+        retry_failed(gw.ctx, gw.payment_session().id, actor="anna")  # the operators finish the update
+        assert client.get("/vpos/return", query_string={"orderId": md_order, "attempt": number}).status_code == 303
     finally:
         gw.close()
