@@ -130,6 +130,16 @@ def money_confirm(attempt_id: int, action: str) -> str:
 
 def _confirmation(action: str, facts: AttemptFacts, minor: int | None) -> str:
     shown = minor if minor is not None else _default_minor(action, facts)
+    if TAKES_AMOUNT[action] and shown <= 0:
+        # Nothing is left (another operator refunded it meanwhile): never ask to confirm an amount of 0.
+        return render_template(
+            "ops/money_form.html",
+            action=action,
+            facts=facts,
+            full=_money(0, facts.currency),
+            error=t("amount_invalid"),
+            amount="",
+        )
     return render_template(
         "ops/money_confirm.html",
         action=action,

@@ -243,3 +243,15 @@ def test_parse_amount_is_exact() -> None:
     assert parse_amount("0.001", "USD") is None
     assert parse_amount("1e3", "USD") is None
     assert parse_amount("", "USD") is None
+
+
+def test_a_refund_form_with_nothing_left_is_refused_before_the_confirmation(bank: Bank) -> None:
+    # The form was opened, then everything was refunded (by another operator): an empty amount means "what is
+    # left", which is 0 now. The console must not ask to confirm a refund of 0.00.
+    _, attempt_id = bank.paid_attempt()
+    console = signed_in(bank)
+    do(console, attempt_id, "refund")
+    page = console.post(f"/ops/attempts/{attempt_id}/refund/confirm", {"amount": ""}).get_data(as_text=True)
+    assert 'name="confirmed"' not in page
+    assert "0.00 AMD to the customer" not in page
+    assert [a.outcome for a in actions(bank.gw, "refund")] == ["ok"]
