@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, context: GatewayContext | No
     from gateway.web.errors import register_error_handlers
     from gateway.web.guards import install_request_guards
     from gateway.web.rate_limits import install_rate_limits
+    from gateway.web.request_ids import install_request_ids
     from gateway.web.security_headers import install_security_headers
 
     if context is None:
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, context: GatewayContext | No
     app = Flask(__name__, template_folder="web/templates")
     app.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False)
     app.extensions["vposlab_gateway"] = context
+    install_request_ids(app)  # X-Request-ID in, out, and on every log line of the request
     install_request_guards(app)  # request size limit from the settings, parameter hygiene
     install_security_headers(app, context.settings)  # on every answer; the proxy trusted only as configured
     app.register_blueprint(ecwid_views.bp)

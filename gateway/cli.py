@@ -10,6 +10,7 @@ import click
 
 from gateway import build_context, create_app
 from gateway.domain.errors import ConfigurationError
+from gateway.logs import configure_logging
 from gateway.services.context import GatewayContext
 from gateway.settings import Settings
 from gateway.store.database import Database
@@ -25,10 +26,22 @@ def _settings() -> Settings:
 
 
 @click.group()
-@click.option("--log-level", default="INFO", show_default=True)
-def main(log_level: str) -> None:
+@click.option("--log-level", default="INFO", show_default=True, envvar="VPOSLAB_LOG_LEVEL")
+@click.option(
+    "--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True, envvar="VPOSLAB_LOG_FORMAT"
+)
+def main(log_level: str, log_format: str) -> None:
     """vposlab gateway (settings from VPOSLAB_* environment variables; see README)."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(log_level, log_format, _secrets_for_scrubbing())
+
+
+def _secrets_for_scrubbing() -> list[str]:
+    """The configured secrets, so a log line that carried one by mistake shows ``***``; none when the settings do
+    not load (then nothing runs that could log them)."""
+    try:
+        return Settings.from_env().secret_values
+    except ConfigurationError:
+        return []
 
 
 @main.command()

@@ -193,6 +193,7 @@ class Settings(BaseModel):
         values = [s.get_secret_value() for s in self.ecwid_client_secrets.values()]
         values += [c.password.get_secret_value() for c in self.provider_credentials.values()]
         values.append(self.token_key.get_secret_value())
+        values += [key.strip() for key in self.token_key.get_secret_value().split(",") if key.strip()]
         if self.callback_key is not None:
             values.append(self.callback_key.get_secret_value())
         if self.console_secret_key is not None:

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from gateway.domain.confirmation import callback_is_news
 from gateway.domain.errors import BadChecksum, UnknownPayment
 from gateway.domain.states import AttemptStatus
+from gateway.logs import bind_payment
 from gateway.provider.checksum import verify_checksum
 from gateway.provider.identifiers import callback_ids_well_formed
 from gateway.services.confirm import Confirmation, confirm_attempt
@@ -45,6 +46,7 @@ def handle_callback(ctx: GatewayContext, params: Mapping[str, str]) -> Confirmat
             raise UnknownPayment("callback for an unknown bank order")
         attempt_id, session_id = attempt.id, attempt.session_id
         provider_order_id, currency, language = attempt.provider_order_id, attempt.currency, attempt.language
+        bind_payment(attempt.session.trace_id)
         current, ecwid_status = AttemptStatus(attempt.status), attempt.session.ecwid_status
     assert provider_order_id is not None  # checked above
     operation = params.get("operation", "")[:32]

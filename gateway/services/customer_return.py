@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 
 from gateway.domain.errors import ProviderUnavailable, UnknownPayment
 from gateway.domain.states import WAITING_STATES, AttemptStatus, EcwidStatus
+from gateway.logs import bind_payment
 from gateway.provider.identifiers import is_order_number, is_provider_order_id
 from gateway.services.confirm import aware, confirm_attempt
 from gateway.services.context import GatewayContext
@@ -57,6 +58,7 @@ def handle_return(ctx: GatewayContext, provider_order_id: str | None, attempt_hi
             raise UnknownPayment("return for an unknown bank order")
         attempt_id, session_id = attempt.id, attempt.session_id
         currency, language = attempt.currency, attempt.language
+        bind_payment(attempt.session.trace_id)
         lang, current_status = attempt.session.lang, attempt.session.ecwid_status
     try:
         status = ctx.provider.get_status(provider_order_id, currency, language)

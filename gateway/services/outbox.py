@@ -36,6 +36,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from gateway.domain.errors import ConfigurationError, EcwidApiError, UnknownPayment
+from gateway.logs import payment_context
 from gateway.services.audit import record_action
 from gateway.services.context import GatewayContext
 from gateway.services.ecwid_rate_limit import TokenRateLimiter, limiter_for, token_key
@@ -312,6 +313,25 @@ def _token_key(ctx: GatewayContext, sealed: str) -> str | None:
 
 
 def _deliver_one(
+    ctx: GatewayContext,
+    message_id: int,
+    now: datetime,
+    key: str | None,
+    limiter: TokenRateLimiter,
+    rng: random.Random | None,
+) -> str:
+    """``_deliver`` with the payment's trace id on its log lines."""
+    with ctx.db.session() as session:
+        trace = session.scalar(
+            select(PaymentSession.trace_id)
+            .join(OutboxMessage, OutboxMessage.session_id == PaymentSession.id)
+            .where(OutboxMessage.id == message_id)
+        )
+    with payment_context(trace):
+        return _deliver(ctx, message_id, now, key, limiter, rng)
+
+
+def _deliver(
     ctx: GatewayContext,
     message_id: int,
     now: datetime,

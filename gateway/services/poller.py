@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from gateway.domain.states import OPEN_STATES, AttemptStatus
+from gateway.logs import payment_context
 from gateway.services.bank_cancel import DECLINABLE_ORDER_STATUSES, decline_at_bank
 from gateway.services.confirm import aware, confirm_attempt
 from gateway.services.context import GatewayContext
@@ -83,6 +84,15 @@ def _claim(ctx: GatewayContext, attempt_id: int, due_at: datetime | None, next_a
 
 
 def _check(ctx: GatewayContext, attempt_id: int) -> bool:
+    """``_check_attempt`` with the payment's trace id on its log lines."""
+    with ctx.db.session() as session:
+        attempt = session.get(Attempt, attempt_id)
+        trace = attempt.session.trace_id if attempt is not None else None
+    with payment_context(trace):
+        return _check_attempt(ctx, attempt_id)
+
+
+def _check_attempt(ctx: GatewayContext, attempt_id: int) -> bool:
     with ctx.db.session() as session:
         attempt = session.get(Attempt, attempt_id)
         if attempt is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -21,6 +22,7 @@ from gateway.domain.errors import InvalidPaymentRequest, ProviderError, Provider
 from gateway.domain.money import Money
 from gateway.domain.states import OPEN_STATES, SETTLED_PAID_STATES, AttemptStatus
 from gateway.ecwid.payment_request import PaymentRequest
+from gateway.logs import bind_payment, current_request_id
 from gateway.provider.port import Registration
 from gateway.services.bank_cancel import DECLINABLE_ORDER_STATUSES, decline_at_bank
 from gateway.services.confirm import aware, confirm_attempt
@@ -63,6 +65,8 @@ def new_order_number() -> str:
 
 def start_payment(ctx: GatewayContext, request: PaymentRequest, *, page_view: str) -> StartOutcome:
     session_id = _get_or_create_session(ctx, request)
+    with ctx.db.session() as session:
+        bind_payment(session.scalar(select(PaymentSession.trace_id).where(PaymentSession.id == session_id)))
     for _ in range(5):
         outcome = _resume(ctx, session_id, page_view)
         if outcome is not None:
@@ -103,6 +107,7 @@ def _get_or_create_session(ctx: GatewayContext, request: PaymentRequest) -> int:
                     lang=request.lang,
                     token_encrypted=sealed,
                     ecwid_status="INCOMPLETE",  # what Ecwid sends with the request
+                    trace_id=current_request_id() or uuid.uuid4().hex,
                     created_at=now,
                     updated_at=now,
                 )

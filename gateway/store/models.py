@@ -54,6 +54,7 @@ class PaymentSession(Base):
     lang: Mapped[str] = mapped_column(String(8))
     token_encrypted: Mapped[str] = mapped_column(Text)
     ecwid_status: Mapped[str] = mapped_column(String(32))  # the last status queued for Ecwid
+    trace_id: Mapped[str | None] = mapped_column(String(64))  # request id of the paymentUrl request: in every log
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
