@@ -20,9 +20,9 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.domain.errors import OperationRefused, ProviderError, ProviderUnavailable
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 REFUNDABLE = frozenset({AttemptStatus.PAID, AttemptStatus.PARTIALLY_REFUNDED})
 RESEND_AFTER = timedelta(seconds=30)  # a ``requested`` row this old lost its process between insert and call
+CLAIM = timedelta(seconds=60)  # longer than one refund.do plus one status call
 
 
 @dataclass(frozen=True)
@@ -231,16 +232,36 @@ def resume_refunds(ctx: GatewayContext, *, limit: int = 20) -> int:
             .limit(limit)
         ).all()
     for refund_id, status, updated_at in rows:
+        due = status != RefundStatus.REQUESTED.value or now - aware(updated_at) >= RESEND_AFTER
+        if not due or not _claim_for_resume(ctx, refund_id, status, now):
+            continue  # too young, or another worker has it right now
         try:
             if status == RefundStatus.ACCEPTED.value:
                 _follow(ctx, refund_id)
-            elif status == RefundStatus.UNKNOWN.value or now - aware(updated_at) >= RESEND_AFTER:
+            else:
                 send_refund(ctx, refund_id, actor="system")
         except OperationRefused:
             pass  # recorded by send_refund
         except Exception:
             log.exception("refund_resume_failed refund_id=%s", refund_id)
     return len(rows)
+
+
+def _claim_for_resume(ctx: GatewayContext, refund_id: int, status: str, now: datetime) -> bool:
+    """Hold the refund for ``CLAIM`` so no other worker resends or follows it meanwhile (a compare-and-set; the
+    claim simply runs out if this worker dies)."""
+    with ctx.db.session() as session, session.begin():
+        claimed = session.execute(
+            update(Refund)
+            .where(
+                Refund.id == refund_id,
+                Refund.status == status,
+                or_(Refund.claimed_until.is_(None), Refund.claimed_until <= now),
+            )
+            .values(claimed_until=now + CLAIM)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _follow(ctx: GatewayContext, refund_id: int) -> None:

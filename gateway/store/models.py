@@ -159,6 +159,7 @@ class Refund(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]  # a worker resending or following it holds it until then
 
 
 class Operator(Base):

@@ -373,3 +373,25 @@ def test_a_refund_lost_before_its_call_is_sent_by_the_worker_after_a_while(lab: 
     assert lab.bank(attempt_id)["paymentAmountInfo"]["refundedAmount"] == 700000
     assert lab.attempt(attempt_id).status == S.PARTIALLY_REFUNDED
     assert resume_refunds(lab.gw.ctx) == 0  # nothing left on its way
+
+
+def test_two_workers_resuming_the_same_refund_resend_it_once(lab: Lab) -> None:
+    attempt_id = lab.paid_attempt()
+    lab.control("post", "/_control/vpos/faults", json={"method": "refund.do", "fault": "http_503", "times": 1})
+    assert refund_payment(lab.gw.ctx, attempt_id, 700000, actor="ana").status is RefundStatus.UNKNOWN
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        barrier.wait()
+        resume_refunds(lab.gw.ctx)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    journal = lab.control("get", "/_control/journal", query_string={"service": "vpos"})["entries"]
+    assert [entry["operation"] for entry in journal].count("refund.do") == 2  # the lost one, and one resend
+    (refund,) = lab.refunds()
+    assert refund.status == RefundStatus.COMPLETED
+    assert lab.bank(attempt_id)["paymentAmountInfo"]["refundedAmount"] == 700000
