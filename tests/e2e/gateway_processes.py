@@ -1,0 +1,137 @@
+"""Shared scaffolding for the tests that run the gateway's own processes against the simulator: a fresh PostgreSQL
+schema, a simulator on a free port, the environment the gateway reads, and a backlog of payments the bank has
+taken (made through the gateway's real payment path, then paid at the bank)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from gateway import build_context
+from gateway.ecwid.payment_request import parse_payment_request
+from gateway.services.start_payment import start_payment
+from gateway.settings import Settings
+from lab.servers import ServerThread
+from simulator import EcwidStore, SimulatorConfig, VposMerchant
+from simulator import create_app as create_simulator
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+POSTGRES_URL = os.environ.get("VPOSLAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+CLIENT_SECRET = "gateway-processes-secret-0123456789"
+ECWID_TOKEN = "secret_gateway_processes_token"
+BANK_PASSWORD = "gateway-processes-bank-pw"
+TOKEN_KEY = "Nn3G3m0x0o1h4kqLq6yXv3o0gq2mZr8bXk3y0l2b7ZQ="
+CARD = {"pan": "4242424242424242", "expiry": "12/39", "cvc": "123"}
+CLI = [sys.executable, "-c", "from gateway.cli import main; main()"]
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped afterwards."""
+    if os.environ.get("VPOSLAB_SKIP_POSTGRES") == "1":
+        pytest.skip("VPOSLAB_SKIP_POSTGRES=1")
+    admin = create_engine(make_url(POSTGRES_URL))
+    schema = "gw_proc_" + uuid.uuid4().hex[:12]
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@dataclass
+class Lab:
+    sim: ServerThread
+    env: dict[str, str]
+
+    @property
+    def sim_url(self) -> str:
+        return self.sim.url
+
+    def accepted_statuses(self, reference: str) -> list[str]:
+        """The paymentStatus of every update Ecwid accepted for the order, in order."""
+        with httpx.Client(timeout=30) as http:
+            history = http.get(f"{self.sim_url}/_control/ecwid/orders/1003/{reference}/history").json()["history"]
+        return [entry["newPaymentStatus"] for entry in history if entry["accepted"]]
+
+
+@pytest.fixture
+def processes_lab(postgres_url: str) -> Iterator[Lab]:
+    """A simulator whose bank sends no callbacks (the worker must find every payment itself), and the gateway's
+    environment pointing at it, migrated."""
+    sim = ServerThread("simulator")
+    sim.start(
+        create_simulator(
+            SimulatorConfig(
+                public_url=sim.url,
+                payment_url="http://127.0.0.1:9/ecwid/payment",
+                stores=(EcwidStore(store_id=1003, client_secret=CLIENT_SECRET, token=ECWID_TOKEN),),
+                merchants=(VposMerchant(user_name="proc_amd", password=BANK_PASSWORD, currency="051"),),
+                callback_url=None,
+            )
+        )
+    )
+    env = {
+        **os.environ,
+        "VPOSLAB_PUBLIC_URL": "http://127.0.0.1:9",
+        "VPOSLAB_ECWID_CLIENT_SECRETS": json.dumps({"1003": CLIENT_SECRET}),
+        "VPOSLAB_ECWID_API_URL": f"{sim.url}/api/v3",
+        "VPOSLAB_PROVIDER_MODE": "TEST",
+        "VPOSLAB_PROVIDER_BASE_URL": f"{sim.url}/payment/rest/",
+        "VPOSLAB_PROVIDER_CREDENTIALS": json.dumps({"AMD": {"user_name": "proc_amd", "password": BANK_PASSWORD}}),
+        "VPOSLAB_TOKEN_KEY": TOKEN_KEY,
+        "VPOSLAB_DATABASE_URL": postgres_url,
+        "VPOSLAB_POLL_AFTER_S": "1",
+        "VPOSLAB_POLL_MAX_INTERVAL_S": "2",
+    }
+    try:
+        import subprocess
+
+        subprocess.run([*CLI, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+        yield Lab(sim, env)
+    finally:
+        sim.stop()
+
+
+def paid_backlog(lab: Lab, orders: int) -> list[tuple[str, str]]:
+    """``orders`` payments registered through the gateway's payment path and paid at the bank, which tells nobody
+    (no callback, no return): ``(referenceTransactionId, mdOrder)`` each. Nothing is confirmed yet."""
+    settings = Settings.from_env(lab.env)
+    ctx = build_context(settings)
+    made = []
+    try:
+        with httpx.Client(timeout=30) as http:
+            for n in range(orders):
+                order = http.post(
+                    f"{lab.sim_url}/_control/ecwid/orders",
+                    json={"storeId": 1003, "total": 10.0 + n, "items": [{"name": "Tea", "price": 10.0 + n}]},
+                ).json()
+                form = http.post(
+                    f"{lab.sim_url}/_control/ecwid/payment-request", json={"storeId": 1003, "orderId": order["id"]}
+                ).json()
+                request = parse_payment_request(
+                    {k: form[k] for k in ("enc_data", "data") if k in form},
+                    settings.ecwid_client_secrets,
+                    frozenset({"AMD"}),
+                )
+                outcome = start_payment(ctx, request, page_view="DESKTOP")
+                md_order = outcome.redirect_url.split("mdOrder=")[1].split("&")[0]
+                http.post(f"{lab.sim_url}/_control/vpos/orders/{md_order}/pay", json=CARD).raise_for_status()
+                made.append((request.reference_transaction_id, md_order))
+    finally:
+        ctx.db.dispose()
+    return made
