@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,17 +18,16 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from lab.servers import ServerThread
 from simulator import EcwidStore, SimulatorConfig, VposMerchant
 from simulator import create_app as create_simulator
+from tests.e2e.gateway_processes import postgres_url as postgres_url
 from tests.gateway_fakes import sign_callback
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-POSTGRES_URL = os.environ.get("VPOSLAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CLIENT_SECRET = "prod-concurrency-secret-0123456789"
 ECWID_TOKEN = "secret_prod_concurrency_token"
 BANK_PASSWORD = "prod-concurrency-bank-pw"
@@ -45,23 +43,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'gw.sqlite3'}"
-        return
-    if os.environ.get("VPOSLAB_SKIP_POSTGRES") == "1":
-        pytest.skip("VPOSLAB_SKIP_POSTGRES=1")
-    admin = create_engine(make_url(POSTGRES_URL))
-    schema = "gw_prod_" + uuid.uuid4().hex[:12]
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        return f"sqlite:///{tmp_path / 'gw.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 
 
 @pytest.fixture
