@@ -115,40 +115,26 @@ def resolve(ctx: GatewayContext, exception_id: int, note: str, *, actor: str) ->
         row = session.get(OperatorException, exception_id)
         if row is None:
             return ActionOutcome("refused", "not_found")
-        if not note:
-            record_action(
-                session,
-                actor,
-                "exception_resolve",
-                now,
-                outcome="refused",
-                session_id=row.session_id,
-                exception_id=row.id,
-                detail="note_required",
-            )
-            return ActionOutcome("refused", "note_required")
-        changed = session.execute(
-            update(OperatorException)
-            .where(OperatorException.id == exception_id, OperatorException.resolved_at.is_(None))
-            .values(resolved_at=now, resolved_by=actor[:64], note=note)
-            .execution_options(synchronize_session=False)
-        )
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
-            record_action(
-                session,
-                actor,
-                "exception_resolve",
-                now,
-                outcome="refused",
-                session_id=row.session_id,
-                exception_id=row.id,
-                detail="already_resolved",
-            )
-            return ActionOutcome("refused", "already_resolved")
+        changed = 0
+        if note:
+            changed = session.execute(
+                update(OperatorException)
+                .where(OperatorException.id == exception_id, OperatorException.resolved_at.is_(None))
+                .values(resolved_at=now, resolved_by=actor[:64], note=note)
+                .execution_options(synchronize_session=False)
+            ).rowcount  # type: ignore[attr-defined]
+        reason = "" if changed == 1 else "already_resolved" if note else "note_required"
         record_action(
-            session, actor, "exception_resolve", now, session_id=row.session_id, exception_id=row.id, detail=note
+            session,
+            actor,
+            "exception_resolve",
+            now,
+            outcome="refused" if reason else "ok",
+            session_id=row.session_id,
+            exception_id=row.id,
+            detail=reason or note,
         )
-        return ActionOutcome("ok")
+        return ActionOutcome("refused", reason) if reason else ActionOutcome("ok")
 
 
 def add_note(ctx: GatewayContext, exception_id: int, note: str, *, actor: str) -> ActionOutcome:
@@ -165,11 +151,6 @@ def add_note(ctx: GatewayContext, exception_id: int, note: str, *, actor: str) -
             session, actor, "exception_note", now, session_id=row.session_id, exception_id=row.id, detail=note
         )
         return ActionOutcome("ok")
-
-
-def retry_available(code: str) -> bool:
-    """False only for Ecwid codes while the outbox has no ``retry_failed`` yet."""
-    return code not in ECWID_CODES or hasattr(outbox, "retry_failed")
 
 
 def retry(ctx: GatewayContext, exception_id: int, *, actor: str) -> ActionOutcome:

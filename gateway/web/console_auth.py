@@ -25,7 +25,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from gateway.services import exceptions_queue, operators
+from gateway.services import operators
 from gateway.services.context import GatewayContext
 from gateway.services.operators import OperatorView
 from gateway.web.console_texts import LANGUAGE_NAMES, LANGUAGES, language_or_default, text
@@ -151,7 +151,6 @@ def _template_helpers() -> dict[str, Any]:
         "languages": LANGUAGES,
         "language_names": LANGUAGE_NAMES,
         "operator": g.get("operator"),
-        "retry_available": exceptions_queue.retry_available,
     }
 
 
