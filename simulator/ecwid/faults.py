@@ -30,7 +30,6 @@ Tokens are secrets: they are kept here only to match calls, and shown as ``***``
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import threading
 from collections import deque
@@ -38,14 +37,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
+from simulator.fault_book import DEFAULT_MAX_SLEEP_SECONDS as DEFAULT_MAX_SLEEP_SECONDS  # re-exported
+from simulator.fault_book import MAX_SLEEP_LIMIT_SECONDS as MAX_SLEEP_LIMIT_SECONDS  # re-exported
+from simulator.fault_book import FaultBook
+
 EcwidFaultKind = Literal["http_500", "http_503", "rate_limited", "hang", "token_revoked", "store_suspended", "conflict"]
 ECWID_FAULT_KINDS: tuple[str, ...] = get_args(EcwidFaultKind)
 FAULT_METHODS = ("GET", "PUT", "*")
 
 DEFAULT_RETRY_AFTER_SECONDS = 10
-DEFAULT_MAX_SLEEP_SECONDS = 15.0
-"""Longer than a typical client timeout (the gateway's is 10 s), short enough for a test run."""
-MAX_SLEEP_LIMIT_SECONDS = 600.0
 DEFAULT_RATE_LIMIT = 600
 """Ecwid's documented limit: 600 requests per minute per token (protocols.md 1.3)."""
 RATE_WINDOW_SECONDS = 60.0
@@ -104,6 +104,9 @@ class EcwidFault:
             and (spec.token is None or spec.token == token)
         )
 
+    def cancel(self) -> None:
+        self._cancelled.set()
+
     def sleep(self, seconds: float) -> bool:
         """Sleep for real; False when the fault was deleted or cleared meanwhile."""
         return not self._cancelled.wait(max(0.0, seconds))
@@ -127,78 +130,20 @@ class EcwidFault:
         }
 
 
-class EcwidFaultBook:
+class EcwidFaultBook(FaultBook[EcwidFault]):
     """The injected Ecwid faults, oldest first; spent ones stay listed (``active: false``) until cleared."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults: dict[int, EcwidFault] = {}
-        self._ids = itertools.count(1)
-        self._max_sleep = DEFAULT_MAX_SLEEP_SECONDS
-
-    @property
-    def max_sleep_seconds(self) -> float:
-        with self._lock:
-            return self._max_sleep
-
-    @max_sleep_seconds.setter
-    def max_sleep_seconds(self, seconds: float) -> None:
-        if not 0 < seconds <= MAX_SLEEP_LIMIT_SECONDS:
-            raise ValueError(f"max_sleep_seconds must be in (0, {MAX_SLEEP_LIMIT_SECONDS:g}]")
-        with self._lock:
-            self._max_sleep = seconds
 
     def add(self, spec: EcwidFaultSpec) -> EcwidFault:
         if spec.kind == "hang" and spec.seconds is None:
             spec = dataclasses.replace(spec, seconds=self.max_sleep_seconds)
-        with self._lock:
-            fault = EcwidFault(id=next(self._ids), spec=spec, remaining=spec.times)
-            self._faults[fault.id] = fault
-        return fault
-
-    def get(self, fault_id: int) -> EcwidFault | None:
-        with self._lock:
-            return self._faults.get(fault_id)
-
-    def all(self) -> list[EcwidFault]:
-        with self._lock:
-            return sorted(self._faults.values(), key=lambda fault: fault.id)
+        return self._keep(lambda fault_id: EcwidFault(id=fault_id, spec=spec, remaining=spec.times))
 
     def take(self, method: str, store_id: int, token: str) -> EcwidFault | None:
         """The oldest active fault for this call, counted as fired (atomically), or None."""
-        with self._lock:
-            for fault_id in sorted(self._faults):
-                fault = self._faults[fault_id]
-                if fault.active and fault.matches(method, store_id, token):
-                    fault.fired += 1
-                    if fault.remaining is not None:
-                        fault.remaining -= 1
-                    return fault
-        return None
+        return self._take_first(lambda fault: fault.matches(method, store_id, token))
 
     def sleep(self, fault: EcwidFault) -> bool:
         return fault.sleep(min(fault.spec.seconds or 0.0, self.max_sleep_seconds))
-
-    def delete(self, fault_id: int) -> bool:
-        with self._lock:
-            fault = self._faults.pop(fault_id, None)
-        if fault is None:
-            return False
-        fault._cancelled.set()
-        return True
-
-    def clear(self) -> int:
-        """Delete every fault, waking every call hanging in one; returns how many there were."""
-        with self._lock:
-            faults = list(self._faults.values())
-            self._faults.clear()
-        for fault in faults:
-            fault._cancelled.set()
-        return len(faults)
-
-    def reset(self) -> None:
-        self.clear()
-        self.max_sleep_seconds = DEFAULT_MAX_SLEEP_SECONDS
 
 
 class RateLimiter:

@@ -26,7 +26,6 @@ N calls fires exactly N times however the calls race. The HTTP side (hooks, jour
 from __future__ import annotations
 
 import contextlib
-import itertools
 import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -36,6 +35,10 @@ from typing import Any, Literal, get_args
 import httpx
 from flask import Response
 
+from simulator.fault_book import DEFAULT_MAX_SLEEP_SECONDS as DEFAULT_MAX_SLEEP_SECONDS  # re-exported
+from simulator.fault_book import MAX_SLEEP_LIMIT_SECONDS as MAX_SLEEP_LIMIT_SECONDS  # re-exported
+from simulator.fault_book import FaultBook as InjectedFaults
+
 FaultKind = Literal["http_500", "http_503", "hang", "malformed_json", "error_7", "slow", "drop"]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 MalformedVariant = Literal["truncated", "not_json"]
@@ -43,9 +46,6 @@ MALFORMED_VARIANTS: tuple[str, ...] = get_args(MalformedVariant)
 SLEEPING_KINDS = ("hang", "slow")
 ANY_METHOD = "*"
 
-DEFAULT_MAX_SLEEP_SECONDS = 15.0
-"""Longer than a typical client timeout (the gateway's default is 10 s), short enough for a test run."""
-MAX_SLEEP_LIMIT_SECONDS = 600.0
 DEFAULT_SLOW_SECONDS = 2.0
 NO_RESPONSE_STATUS = 444
 """What the journal records for a call that got no HTTP answer at all (nginx's "no response" code)."""
@@ -121,26 +121,8 @@ class Fault:
         }
 
 
-class FaultBook:
-    """The injected faults, oldest first; spent ones stay listed (``active: false``) until deleted or reset."""
-
-    def __init__(self, max_sleep_seconds: float = DEFAULT_MAX_SLEEP_SECONDS) -> None:
-        self._lock = threading.Lock()
-        self._faults: dict[int, Fault] = {}
-        self._ids = itertools.count(1)
-        self._max_sleep = max_sleep_seconds
-
-    @property
-    def max_sleep_seconds(self) -> float:
-        with self._lock:
-            return self._max_sleep
-
-    @max_sleep_seconds.setter
-    def max_sleep_seconds(self, seconds: float) -> None:
-        if not 0 < seconds <= MAX_SLEEP_LIMIT_SECONDS:
-            raise ValueError(f"max_sleep_seconds must be in (0, {MAX_SLEEP_LIMIT_SECONDS:g}]")
-        with self._lock:
-            self._max_sleep = seconds
+class FaultBook(InjectedFaults[Fault]):
+    """The injected bank faults, oldest first; spent ones stay listed (``active: false``) until deleted or reset."""
 
     def add(self, spec: FaultSpec) -> Fault:
         """Store a fault; a sleeping kind without ``seconds`` gets its default (hang: the maximum)."""
@@ -149,56 +131,15 @@ class FaultBook:
             seconds = self.max_sleep_seconds
         elif spec.kind == "slow" and seconds is None:
             seconds = min(DEFAULT_SLOW_SECONDS, self.max_sleep_seconds)
-        with self._lock:
-            fault = Fault(id=next(self._ids), spec=spec, seconds=seconds, remaining=spec.times)
-            self._faults[fault.id] = fault
-        return fault
-
-    def get(self, fault_id: int) -> Fault | None:
-        with self._lock:
-            return self._faults.get(fault_id)
-
-    def all(self) -> list[Fault]:
-        with self._lock:
-            return sorted(self._faults.values(), key=lambda fault: fault.id)
+        return self._keep(lambda fault_id: Fault(id=fault_id, spec=spec, seconds=seconds, remaining=spec.times))
 
     def take(self, method: str, *, md_orders: set[str], order_numbers: set[str]) -> Fault | None:
         """The oldest active fault for this call, counted as fired (atomically), or None."""
-        with self._lock:
-            for fault_id in sorted(self._faults):
-                fault = self._faults[fault_id]
-                if fault.active and fault.matches(method, md_orders, order_numbers):
-                    fault.fired += 1
-                    if fault.remaining is not None:
-                        fault.remaining -= 1
-                    return fault
-        return None
+        return self._take_first(lambda fault: fault.matches(method, md_orders, order_numbers))
 
     def sleep(self, fault: Fault, seconds: float) -> bool:
         """``fault.sleep`` bounded by the current maximum; False when interrupted."""
         return fault.sleep(min(seconds, self.max_sleep_seconds))
-
-    def delete(self, fault_id: int) -> bool:
-        with self._lock:
-            fault = self._faults.pop(fault_id, None)
-        if fault is None:
-            return False
-        fault.cancel()
-        return True
-
-    def clear(self) -> int:
-        """Delete every fault, waking every call sleeping in one; returns how many there were."""
-        with self._lock:
-            faults = list(self._faults.values())
-            self._faults.clear()
-        for fault in faults:
-            fault.cancel()
-        return len(faults)
-
-    def reset(self) -> None:
-        """``clear`` and the default maximum sleep: what ``POST /_control/reset`` does."""
-        self.clear()
-        self.max_sleep_seconds = DEFAULT_MAX_SLEEP_SECONDS
 
 
 # -- the answers a fault gives ------------------------------------------------------------------------------------
