@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import flask
 import httpx
+import pytest
 from flask.testing import FlaskClient
 
 from simulator import EcwidStore, SimulatorConfig, VposMerchant, create_app
@@ -45,6 +46,24 @@ def build(merchant: Merchant) -> flask.Flask:
         callback_url="http://merchant.test/callback",
     )
     return create_app(config, http_transport=httpx.WSGITransport(app=merchant))
+
+
+# -- fixtures: a simulator in manual clock mode whose callbacks reach a recording merchant (import them by name) ---
+
+
+@pytest.fixture
+def merchant() -> Merchant:
+    return Merchant()
+
+
+@pytest.fixture
+def app(merchant: Merchant) -> flask.Flask:
+    return build(merchant)
+
+
+@pytest.fixture
+def client(app: flask.Flask) -> FlaskClient:
+    return manual(app.test_client())
 
 
 def manual(client: FlaskClient) -> FlaskClient:

@@ -17,35 +17,21 @@ from tests.sim_bank_fakes import (
     Merchant,
     advance,
     bank_jobs,
-    build,
     control_order,
-    manual,
     page_path,
     register,
     status,
     submit,
 )
+from tests.sim_bank_fakes import app as app
+from tests.sim_bank_fakes import client as client
+from tests.sim_bank_fakes import merchant as merchant
 
 CHALLENGE_VISA = "4000000000003220"
 CHALLENGE_MASTERCARD = "5555555555555599"
 CHALLENGE_ARCA = "9051000000000017"
 CHALLENGE_FAILS = "4000000000003238"
 CHALLENGE_ERROR = "4000000000003246"
-
-
-@pytest.fixture
-def merchant() -> Merchant:
-    return Merchant()
-
-
-@pytest.fixture
-def app(merchant: Merchant) -> flask.Flask:
-    return build(merchant)
-
-
-@pytest.fixture
-def client(app: flask.Flask) -> FlaskClient:
-    return manual(app.test_client())
 
 
 def to_acs(client: FlaskClient, pan: str = CHALLENGE_VISA, **register_params: str) -> tuple[dict[str, Any], str]:

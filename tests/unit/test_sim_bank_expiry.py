@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import flask
-import pytest
 from flask.testing import FlaskClient
 
 from simulator import get_state
@@ -14,28 +13,15 @@ from tests.sim_bank_fakes import (
     Merchant,
     advance,
     bank_jobs,
-    build,
     control_order,
     manual,
     register,
     status,
     submit,
 )
-
-
-@pytest.fixture
-def merchant() -> Merchant:
-    return Merchant()
-
-
-@pytest.fixture
-def app(merchant: Merchant) -> flask.Flask:
-    return build(merchant)
-
-
-@pytest.fixture
-def client(app: flask.Flask) -> FlaskClient:
-    return manual(app.test_client())
+from tests.sim_bank_fakes import app as app
+from tests.sim_bank_fakes import client as client
+from tests.sim_bank_fakes import merchant as merchant
 
 
 def test_registering_schedules_the_session_expiry_at_the_session_end(client: FlaskClient) -> None:

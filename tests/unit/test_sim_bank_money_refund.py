@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import flask
 import httpx
 import pytest
 from flask.testing import FlaskClient
@@ -17,7 +16,6 @@ from simulator.vpos.checksum import verify
 from tests.sim_bank_fakes import (
     PUBLIC,
     Merchant,
-    build,
     manual,
     rbs,
     register,
@@ -25,25 +23,13 @@ from tests.sim_bank_fakes import (
     status,
     submit,
 )
+from tests.sim_bank_fakes import app as app
+from tests.sim_bank_fakes import client as client
+from tests.sim_bank_fakes import merchant as merchant
 
 PAID = "4242424242424242"
 FULL = 1_500_000
 KEY = "callback-key-for-tests"
-
-
-@pytest.fixture
-def merchant() -> Merchant:
-    return Merchant()
-
-
-@pytest.fixture
-def app(merchant: Merchant) -> flask.Flask:
-    return build(merchant)
-
-
-@pytest.fixture
-def client(app: flask.Flask) -> FlaskClient:
-    return manual(app.test_client())
 
 
 def paid(client: FlaskClient, number: str = "N-1") -> str:

@@ -5,42 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
-import flask
 import pytest
 from flask.testing import FlaskClient
 
 from tests.sim_bank_fakes import (
     Merchant,
     advance,
-    build,
     control_order,
-    manual,
     rbs,
     register,
     register_pre_auth,
     status,
     submit,
 )
+from tests.sim_bank_fakes import app as app
+from tests.sim_bank_fakes import client as client
+from tests.sim_bank_fakes import merchant as merchant
 
 PAID = "4242424242424242"
 CHALLENGE = "4000000000003220"
 PENDING_THEN_PAID = "4000000000007015"
 FULL = 1_500_000
-
-
-@pytest.fixture
-def merchant() -> Merchant:
-    return Merchant()
-
-
-@pytest.fixture
-def app(merchant: Merchant) -> flask.Flask:
-    return build(merchant)
-
-
-@pytest.fixture
-def client(app: flask.Flask) -> FlaskClient:
-    return manual(app.test_client())
 
 
 def held(client: FlaskClient, number: str = "P-1") -> str:

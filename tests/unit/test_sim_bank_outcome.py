@@ -17,29 +17,15 @@ from tests.sim_bank_fakes import (
     Merchant,
     advance,
     bank_jobs,
-    build,
     control_order,
-    manual,
     page_path,
     register,
     status,
     submit,
 )
-
-
-@pytest.fixture
-def merchant() -> Merchant:
-    return Merchant()
-
-
-@pytest.fixture
-def app(merchant: Merchant) -> flask.Flask:
-    return build(merchant)
-
-
-@pytest.fixture
-def client(app: flask.Flask) -> FlaskClient:
-    return manual(app.test_client())
+from tests.sim_bank_fakes import app as app
+from tests.sim_bank_fakes import client as client
+from tests.sim_bank_fakes import merchant as merchant
 
 
 def outcome(client: FlaskClient, md_order: str, expected: int = 200, **body: Any) -> dict[str, Any]:

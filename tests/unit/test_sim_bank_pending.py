@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import flask
 import pytest
 from flask.testing import FlaskClient
 
@@ -13,32 +12,18 @@ from tests.sim_bank_fakes import (
     Merchant,
     advance,
     bank_jobs,
-    build,
     control_order,
-    manual,
     page_path,
     register,
     status,
     submit,
 )
+from tests.sim_bank_fakes import app as app
+from tests.sim_bank_fakes import client as client
+from tests.sim_bank_fakes import merchant as merchant
 
 THEN_PAID = "4000000000007015"
 THEN_DECLINED = "4000000000007023"
-
-
-@pytest.fixture
-def merchant() -> Merchant:
-    return Merchant()
-
-
-@pytest.fixture
-def app(merchant: Merchant) -> flask.Flask:
-    return build(merchant)
-
-
-@pytest.fixture
-def client(app: flask.Flask) -> FlaskClient:
-    return manual(app.test_client())
 
 
 def pending_order(client: FlaskClient, pan: str = THEN_PAID, **params: str) -> dict[str, Any]:

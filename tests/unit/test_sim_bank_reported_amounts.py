@@ -9,7 +9,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import flask
 import pytest
 from flask.testing import FlaskClient
 from openapi_core import OpenAPI
@@ -19,22 +18,10 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from simulator.control.openapi_api import openapi_document
-from tests.sim_bank_fakes import Merchant, build, control_order, manual, rbs, register, register_pre_auth, status
-
-
-@pytest.fixture
-def merchant() -> Merchant:
-    return Merchant()
-
-
-@pytest.fixture
-def app(merchant: Merchant) -> flask.Flask:
-    return build(merchant)
-
-
-@pytest.fixture
-def client(app: flask.Flask) -> FlaskClient:
-    return manual(app.test_client())
+from tests.sim_bank_fakes import Merchant, control_order, rbs, register, register_pre_auth, status
+from tests.sim_bank_fakes import app as app
+from tests.sim_bank_fakes import client as client
+from tests.sim_bank_fakes import merchant as merchant
 
 
 def outcome(client: FlaskClient, md_order: str, expected: int = 200, **body: Any) -> dict[str, Any]:
