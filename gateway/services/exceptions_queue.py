@@ -167,9 +167,13 @@ def retry(ctx: GatewayContext, exception_id: int, *, actor: str) -> ActionOutcom
     return _refused(ctx, view, actor, "not_retryable")
 
 
-def _refused(
-    ctx: GatewayContext, view: ExceptionView, actor: str, reason: str, outcome: str = "refused"
-) -> ActionOutcome:
+def _refused(ctx: GatewayContext, view: ExceptionView, actor: str, reason: str) -> ActionOutcome:
+    _record_retry(ctx, view, actor, "refused", reason)
+    return ActionOutcome("refused", reason)
+
+
+def _record_retry(ctx: GatewayContext, view: ExceptionView, actor: str, outcome: str, detail: str) -> None:
+    """The retry as an operator action of its own (when it changed nothing in the database)."""
     with ctx.db.session() as session, session.begin():
         record_action(
             session,
@@ -180,9 +184,8 @@ def _refused(
             session_id=view.session_id,
             attempt_id=view.attempt_id,
             exception_id=view.id,
-            detail=reason,
+            detail=detail,
         )
-    return ActionOutcome(outcome, reason)
 
 
 def _retry_ecwid(ctx: GatewayContext, view: ExceptionView, actor: str) -> ActionOutcome:
@@ -191,17 +194,7 @@ def _retry_ecwid(ctx: GatewayContext, view: ExceptionView, actor: str) -> Action
     detail = f"ecwid delivered={result.delivered} sent={result.sent} retried={result.retried} failed={result.failed}"
     # ``delivered``: Ecwid has the session's latest status, sent now or already before (then nothing is resent).
     outcome = "ok" if result.delivered else "failed"
-    with ctx.db.session() as session, session.begin():
-        record_action(
-            session,
-            actor,
-            "exception_retry",
-            ctx.clock.now(),
-            outcome=outcome,
-            session_id=view.session_id,
-            exception_id=view.id,
-            detail=detail,
-        )
+    _record_retry(ctx, view, actor, outcome, detail)
     return ActionOutcome(outcome, "ecwid_delivered" if outcome == "ok" else "ecwid_not_delivered", detail)
 
 
@@ -243,16 +236,5 @@ def _retry_bank(ctx: GatewayContext, view: ExceptionView, attempt_id: int, actor
 
 def _bank_failed(ctx: GatewayContext, view: ExceptionView, actor: str, exc: ProviderError) -> ActionOutcome:
     detail = f"{exc.code} {exc.error_code or ''}".strip()
-    with ctx.db.session() as session, session.begin():
-        record_action(
-            session,
-            actor,
-            "exception_retry",
-            ctx.clock.now(),
-            outcome="failed",
-            session_id=view.session_id,
-            attempt_id=view.attempt_id,
-            exception_id=view.id,
-            detail=detail,
-        )
+    _record_retry(ctx, view, actor, "failed", detail)
     return ActionOutcome("failed", "bank_unavailable", detail)
