@@ -31,6 +31,7 @@ import secrets
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, aliased
@@ -320,25 +321,6 @@ def _deliver_one(
     limiter: TokenRateLimiter,
     rng: random.Random | None,
 ) -> str:
-    """``_deliver`` with the payment's trace id on its log lines."""
-    with ctx.db.session() as session:
-        trace = session.scalar(
-            select(PaymentSession.trace_id)
-            .join(OutboxMessage, OutboxMessage.session_id == PaymentSession.id)
-            .where(OutboxMessage.id == message_id)
-        )
-    with payment_context(trace):
-        return _deliver(ctx, message_id, now, key, limiter, rng)
-
-
-def _deliver(
-    ctx: GatewayContext,
-    message_id: int,
-    now: datetime,
-    key: str | None,
-    limiter: TokenRateLimiter,
-    rng: random.Random | None,
-) -> str:
     token = secrets.token_hex(16)
     with ctx.db.session() as session, session.begin():
         claimed = session.execute(
@@ -354,8 +336,32 @@ def _deliver(
         assert message is not None
         owner = session.get(PaymentSession, message.session_id)
         assert owner is not None
-        store_id, ref, sealed = owner.store_id, owner.reference_transaction_id, owner.token_encrypted
-        payload = dict(message.payload)
+        target = _Target(owner.store_id, owner.reference_transaction_id, owner.token_encrypted, dict(message.payload))
+        trace = owner.trace_id
+    with payment_context(trace):  # the payment's trace id on every log line of the delivery
+        return _send_claimed(ctx, message_id, token, target, now, key, limiter, rng)
+
+
+@dataclass(frozen=True)
+class _Target:
+    store_id: int
+    ref: str
+    sealed_token: str
+    payload: dict[str, Any]
+
+
+def _send_claimed(
+    ctx: GatewayContext,
+    message_id: int,
+    token: str,
+    target: _Target,
+    now: datetime,
+    key: str | None,
+    limiter: TokenRateLimiter,
+    rng: random.Random | None,
+) -> str:
+    """Send one claimed message to Ecwid and record the answer (only while the claim is still ours)."""
+    store_id, ref, sealed, payload = target.store_id, target.ref, target.sealed_token, target.payload
     if key is not None and limiter.try_acquire(key, ctx.clock.now()) > 0:
         # Another thread took the token's last slot since the pass looked: give the message back, no try counted.
         with ctx.db.session() as session, session.begin():

@@ -84,46 +84,39 @@ def _claim(ctx: GatewayContext, attempt_id: int, due_at: datetime | None, next_a
 
 
 def _check(ctx: GatewayContext, attempt_id: int) -> bool:
-    """``_check_attempt`` with the payment's trace id on its log lines."""
-    with ctx.db.session() as session:
-        attempt = session.get(Attempt, attempt_id)
-        trace = attempt.session.trace_id if attempt is not None else None
-    with payment_context(trace):
-        return _check_attempt(ctx, attempt_id)
-
-
-def _check_attempt(ctx: GatewayContext, attempt_id: int) -> bool:
+    """Ask the bank about one due attempt and apply its answer, with the payment's trace id on the log lines."""
     with ctx.db.session() as session:
         attempt = session.get(Attempt, attempt_id)
         if attempt is None:
             return False
         status, provider_order_id = AttemptStatus(attempt.status), attempt.provider_order_id
         currency, language, expires_at = attempt.currency, attempt.language, aware(attempt.expires_at)
-    if status is AttemptStatus.REGISTERING:
-        return recover_registering(ctx, attempt_id) is not AttemptStatus.REGISTERING
-    if provider_order_id is None:
-        raise RuntimeError("open attempt without a bank order id")
-    bank = ctx.provider.get_status(provider_order_id, currency, language)
-    expire = ctx.clock.now() >= expires_at + EXPIRY_GRACE
-    if expire and bank.order_status in DECLINABLE_ORDER_STATUSES:
-        # The session is over and the page could still take money: cancel it at the bank. Declined means nothing
-        # was paid, so the attempt expires on the status already read.
-        with ctx.db.session() as session:
-            attempt = session.get(Attempt, attempt_id)
-            assert attempt is not None
-            session_id, order_number = attempt.session_id, attempt.order_number
-        if not decline_at_bank(
-            ctx,
-            attempt_id=attempt_id,
-            session_id=session_id,
-            provider_order_id=provider_order_id,
-            order_number=order_number,
-            currency=currency,
-            reason="session over",
+        session_id, order_number, trace = attempt.session_id, attempt.order_number, attempt.session.trace_id
+    with payment_context(trace):
+        if status is AttemptStatus.REGISTERING:
+            return recover_registering(ctx, attempt_id) is not AttemptStatus.REGISTERING
+        if provider_order_id is None:
+            raise RuntimeError("open attempt without a bank order id")
+        bank = ctx.provider.get_status(provider_order_id, currency, language)
+        expire = ctx.clock.now() >= expires_at + EXPIRY_GRACE
+        if (
+            expire
+            and bank.order_status in DECLINABLE_ORDER_STATUSES
+            and not decline_at_bank(
+                ctx,
+                attempt_id=attempt_id,
+                session_id=session_id,
+                provider_order_id=provider_order_id,
+                order_number=order_number,
+                currency=currency,
+                reason="session over",
+            )
         ):
-            # Not declined: the order completed meanwhile (perhaps paid). Its status of record decides.
+            # The session is over and the page could still take money, so it was cancelled at the bank: declined
+            # means nothing was paid and the attempt expires on the status already read. Not declined: the order
+            # completed meanwhile (perhaps paid), and its status of record decides.
             bank = ctx.provider.get_status(provider_order_id, currency, language)
-    return confirm_attempt(ctx, attempt_id, bank, source="poller", expire_unpaid=expire).changed
+        return confirm_attempt(ctx, attempt_id, bank, source="poller", expire_unpaid=expire).changed
 
 
 def _record_success(ctx: GatewayContext, attempt_id: int) -> None:

@@ -65,8 +65,6 @@ def new_order_number() -> str:
 
 def start_payment(ctx: GatewayContext, request: PaymentRequest, *, page_view: str) -> StartOutcome:
     session_id = _get_or_create_session(ctx, request)
-    with ctx.db.session() as session:
-        bind_payment(session.scalar(select(PaymentSession.trace_id).where(PaymentSession.id == session_id)))
     for _ in range(5):
         outcome = _resume(ctx, session_id, page_view)
         if outcome is not None:
@@ -93,6 +91,7 @@ def _get_or_create_session(ctx: GatewayContext, request: PaymentRequest) -> int:
                 # The latest request's returnUrl is the one Ecwid honours (per-request timestamp and key).
                 existing.return_url, existing.lang = request.return_url, request.lang
                 existing.token_encrypted, existing.updated_at = sealed, now
+                bind_payment(existing.trace_id)
                 return existing.id
         try:
             with ctx.db.session() as session, session.begin():
@@ -116,6 +115,7 @@ def _get_or_create_session(ctx: GatewayContext, request: PaymentRequest) -> int:
                 record_event(
                     session, created.id, "session_created", now, detail=f"ecwid order {request.ecwid_order_id}"
                 )
+                bind_payment(created.trace_id)
                 log.info("session_created store=%s ecwid_order=%s", request.store_id, request.ecwid_order_id)
                 return created.id
         except IntegrityError:
