@@ -19,7 +19,9 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from features.steps.bank_flow_steps import *  # noqa: F403 - 3-D Secure, pending and abandoned payments
 from features.steps.chaos_steps import *  # noqa: F403 - callback chaos and bank faults (RC-07..RC-11, RC-26)
 from features.steps.common_steps import *  # noqa: F403 - registers the shared step definitions
+from features.steps.endpoint_steps import *  # noqa: F403 - REAL endpoints: callback URL and parity probe (RC-34, RC-35)
 from features.steps.integrity_steps import *  # noqa: F403 - ids, amounts, Ecwid failures, stale attempts (RC-15..RC-36)
+from features.steps.mobile_steps import *  # noqa: F403 - phones and in-app browsers (RC-22, RC-23)
 from features.steps.money_steps import *  # noqa: F403 - refunds, reversals, two-phase, operator console (RC-17..RC-31)
 from features.support.browser import launch
 from features.support.control import SimulatorControl

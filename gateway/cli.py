@@ -26,6 +26,7 @@ def _settings() -> Settings:
 
 
 @click.group()
+@click.version_option(package_name="vposlab", message="%(prog)s %(version)s")
 @click.option("--log-level", default="INFO", show_default=True, envvar="VPOSLAB_LOG_LEVEL")
 @click.option(
     "--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True, envvar="VPOSLAB_LOG_FORMAT"

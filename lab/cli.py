@@ -82,6 +82,7 @@ LAB_NOTES = {
 
 
 @click.group()
+@click.version_option(package_name="vposlab", message="%(prog)s %(version)s")
 def main() -> None:
     """vposlab: take Ecwid card payments (ArCa / RBS vPOS) from TEST to REAL safely."""
 

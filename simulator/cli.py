@@ -49,6 +49,7 @@ def parse_merchant(value: str) -> VposMerchant:
 
 
 @click.group()
+@click.version_option(package_name="vposlab", message="%(prog)s %(version)s")
 def main() -> None:
     """The vposlab simulator: fake ArCa vPOS bank and fake Ecwid."""
 

@@ -1,0 +1,1 @@
+"""Step definitions: endpoint (being written)."""

@@ -1,0 +1,1 @@
+"""Step definitions: mobile (being written)."""
