@@ -3,7 +3,9 @@ browser context per scenario, evidence (screenshots of every page the customer s
 own orders) written per scenario example for the readiness report (see ``features/support/evidence.py``).
 
 Environment: ``VPOSLAB_REPORT_DIR`` (where evidence and target.json go; set by ``vposlab check``),
-``VPOSLAB_LAB_SECRETS`` (the lab's secrets, so the report can be scrubbed of them).
+``VPOSLAB_LAB_SECRETS`` (the lab's secrets, so the report can be scrubbed of them), ``VPOSLAB_LOG_LEVEL`` (the
+gateway's log level, INFO by default) and ``VPOSLAB_LAB_DIR`` (where the lab keeps its database and log; a fresh
+temporary folder by default).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +26,7 @@ from features.steps.endpoint_steps import *  # noqa: F403 - REAL endpoints: call
 from features.steps.integrity_steps import *  # noqa: F403 - ids, amounts, Ecwid failures, stale attempts (RC-15..RC-36)
 from features.steps.mobile_steps import *  # noqa: F403 - phones and in-app browsers (RC-22, RC-23)
 from features.steps.money_steps import *  # noqa: F403 - refunds, reversals, two-phase, operator console (RC-17..RC-31)
+from features.steps.production_steps import *  # noqa: F403 - secrets (RC-25) and the REAL configuration audit (RC-30)
 from features.support.browser import launch
 from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence, recorder, report_dir
@@ -38,8 +42,11 @@ DEVICES = {"desktop": None, "iPhone": "iPhone 13", "Android": "Pixel 7"}
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     raw = os.environ.get("VPOSLAB_LAB_SECRETS")
-    secrets = LabSecrets(**json.loads(raw)) if raw else None
-    with Lab(tmp_path_factory.mktemp("lab"), secrets=secrets) as running:
+    secrets = LabSecrets.from_json(raw) if raw else None
+    chosen = os.environ.get("VPOSLAB_LAB_DIR")
+    workdir = Path(chosen) if chosen else tmp_path_factory.mktemp("lab")
+    level = os.environ.get("VPOSLAB_LOG_LEVEL", "INFO")
+    with Lab(workdir, secrets=secrets, log_level=level) as running:
         out = report_dir()
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)

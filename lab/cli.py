@@ -53,6 +53,7 @@ from reports.results import ScenarioResult
 
 SECRETS_ENV = "VPOSLAB_LAB_SECRETS"
 OUT_ENV = "VPOSLAB_REPORT_DIR"
+LOG_LEVEL_ENV = "VPOSLAB_LOG_LEVEL"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_FAILED = 1
 EXIT_BROKEN = 2
@@ -126,21 +127,37 @@ def run_lab(workdir: Path | None) -> None:
 @click.option("--fail-on-no-go", is_flag=True, help="exit 1 when the verdict is NO-GO")
 @click.option("-k", "keyword", default=None, help="only scenarios matching this pytest -k expression")
 @click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING"], case_sensitive=False),
+    default="INFO",
+    show_default=True,
+    help="the lab gateway's log level (its JSON log stays in the lab's folder)",
+)
+@click.option(
     "--features",
     "features_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=PROJECT_ROOT / "features",
     hidden=True,  # the project's feature suite; another folder only to test the command itself
 )
-def check(out_dir: Path, fail_on_no_go: bool, keyword: str | None, features_dir: Path) -> None:
-    """Readiness run against the local lab: features, then reports/out/readiness.{html,json} and JUnit XML."""
+def check(out_dir: Path, fail_on_no_go: bool, keyword: str | None, log_level: str, features_dir: Path) -> None:
+    """Readiness run against the local lab: features, then reports/out/readiness.{html,json} and JUnit XML.
+
+    The lab's secrets are fresh for every run, unless ``VPOSLAB_LAB_SECRETS`` plants some (a JSON object naming
+    LabSecrets fields: canary values for the secrets scan).
+    """
+    secrets = _lab_secrets(os.environ.get(SECRETS_ENV))  # a bad plant is refused before anything is removed
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in STALE_FILES:
         (out_dir / stale).unlink(missing_ok=True)
     shutil.rmtree(out_dir / "evidence", ignore_errors=True)
-    secrets = LabSecrets()
-    env = {**os.environ, SECRETS_ENV: json.dumps(asdict(secrets)), OUT_ENV: str(out_dir)}
+    env = {
+        **os.environ,
+        SECRETS_ENV: json.dumps(asdict(secrets)),
+        OUT_ENV: str(out_dir),
+        LOG_LEVEL_ENV: log_level.upper(),
+    }
     command = [
         sys.executable,
         "-m",
@@ -198,6 +215,15 @@ def check(out_dir: Path, fail_on_no_go: bool, keyword: str | None, features_dir:
         raise SystemExit(EXIT_FAILED)  # a scenario failed: the run itself is red
     if fail_on_no_go and report.verdict != "GO":
         raise SystemExit(EXIT_FAILED)
+
+
+def _lab_secrets(planted: str | None) -> LabSecrets:
+    if not planted:
+        return LabSecrets()
+    try:
+        return LabSecrets.from_json(planted)
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        raise click.UsageError(f"{SECRETS_ENV} is not usable: {exc}") from exc
 
 
 def run_features(command: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> tuple[int | None, str, str | None]:

@@ -2,22 +2,29 @@
 
 Wiring: gateway -> simulator's RBS base URL and Ecwid API; simulator storefront -> gateway paymentUrl; bank
 callbacks -> gateway callback URL, signed with a shared key. A worker thread relays the outbox and polls.
+
+The gateway logs as in production (JSON lines, configured secrets scrubbed) into ``<workdir>/gateway.log`` at the
+level given (``VPOSLAB_LOG_LEVEL`` in the features); the secrets scan of RC-25 reads that file.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import secrets
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TextIO
 
 import httpx
 from cryptography.fernet import Fernet
 
 from gateway import Settings, build_context, create_app
+from gateway.logs import configure_logging
+from gateway.services.config_audit import audit_settings
 from gateway.services.context import GatewayContext
 from gateway.services.operators import upsert_operator
 from gateway.store.database import Database
@@ -53,6 +60,19 @@ class LabSecrets:
     token_key: str = field(default_factory=lambda: Fernet.generate_key().decode("ascii"))
     console_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     console_password: str = field(default_factory=lambda: "qa-" + secrets.token_urlsafe(18))
+
+    @classmethod
+    def from_json(cls, raw: str) -> LabSecrets:
+        """Secrets planted by the caller (a JSON object naming some or all fields; the rest are generated)."""
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("the lab's secrets must be a JSON object")
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown lab secret(s): {', '.join(unknown)}")
+        if not all(isinstance(value, str) and len(value) >= 8 for value in data.values()):
+            raise ValueError("every lab secret must be a string of at least 8 characters")
+        return cls(**data)
 
     def values(self) -> list[str]:
         return [
@@ -92,8 +112,10 @@ class Lab:
         worker_interval_s: float = 1.0,
         poll_after_s: float = 5.0,
         secrets: LabSecrets | None = None,
+        log_level: str = "INFO",
     ) -> None:
         self.workdir = workdir
+        self.log_level = log_level
         self.secrets = secrets or LabSecrets()
         self._database_url = database_url or f"sqlite:///{workdir / 'gateway.sqlite3'}"
         self._worker_interval_s = worker_interval_s
@@ -104,6 +126,7 @@ class Lab:
         self._gw_server = ServerThread("gateway")
         self.gateway: GatewayContext | None = None
         self.clock = OffsetClock()  # the gateway's time; ``advance_gateway_clock`` moves it
+        self._log: TextIO | None = None
 
     # URLs -----------------------------------------------------------------
     @property
@@ -195,6 +218,23 @@ class Lab:
             callback_key=s.callback_key,
         )
 
+    @property
+    def log_path(self) -> Path:
+        """The gateway's JSON log lines (secrets scrubbed, as in production)."""
+        return self.workdir / "gateway.log"
+
+    def configuration_audit(self) -> dict[str, Any]:
+        """``vposlab-gateway audit`` of the configuration the lab's gateway runs, for the report: a TEST
+        configuration by design, so it is shown and never counted toward the verdict."""
+        report = audit_settings(self.settings(), environ=os.environ, serve_workers=1).as_dict()
+        return {
+            **report,
+            "subject": "the lab's gateway configuration (TEST)",
+            "counts": False,
+            "why_not_counted": "the lab runs a TEST configuration by design; the REAL configuration is audited"
+            " with vposlab-gateway audit on the production host",
+        }
+
     def target(self) -> dict[str, Any]:
         """What the readiness report shows as the target (no secrets)."""
         return {
@@ -205,11 +245,14 @@ class Lab:
             "ecwid_api_url": self.ecwid_api_url,
             "storefront_url": self.storefront_url,
             "database": self._database_url.split("://", 1)[0],
+            "configuration_audit": self.configuration_audit(),
         }
 
     # lifecycle --------------------------------------------------------------
     def start(self) -> Lab:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("a", encoding="utf-8")  # closed in stop()
+        configure_logging(self.log_level, "json", self.settings().secret_values, stream=self._log)
         self._sim_server.start(create_simulator(self.simulator_config()))
         migrate_database(self.settings().database_url)  # the operator's one explicit step
         self.gateway = build_context(self.settings(), clock=self.clock)
@@ -228,6 +271,10 @@ class Lab:
         self._sim_server.stop()
         if self.gateway is not None:
             self.gateway.db.dispose()
+        if self._log is not None:
+            logging.getLogger().handlers.clear()  # nothing may write to the closed file
+            self._log.close()
+            self._log = None
 
     def __enter__(self) -> Lab:
         return self.start()

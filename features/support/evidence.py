@@ -249,10 +249,22 @@ class ScenarioEvidence:
         except Exception as exc:  # a closed page must not turn a passed scenario into an error
             self.note(f"screenshot: {label}", f"not taken: {type(exc).__name__}: {exc}")
             return
+        self._keep_source(page, target.with_suffix(".html"))
         key = id(page)
         if key in self._loads:
             self._captured[key] = self._loads[key]
         self.records.append({"kind": "screenshot", "label": label, "path": relative, "text": None})
+
+    def _keep_source(self, page: Any, target: Path) -> None:
+        """The page's HTML (with its address) beside its screenshot: searchable evidence of what the customer got,
+        and what the secrets scan (RC-25) reads."""
+        try:
+            html = str(page.content())
+            url = str(page.url)
+        except Exception:  # a page gone mid-navigation: the screenshot is the evidence
+            return
+        with contextlib.suppress(OSError):
+            target.write_text(f"<!-- {url.replace('--', '%2D%2D')} -->\n{html}", encoding="utf-8")
 
     # -- orders, journal, notes ---------------------------------------------------------------------------------
 

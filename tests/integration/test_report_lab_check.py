@@ -294,3 +294,54 @@ def test_declared_coverage_is_unknown_when_a_feature_file_cannot_be_parsed(tmp_p
 
 def test_declared_coverage_of_a_folder_without_features_is_empty(tmp_path: Path) -> None:
     assert declared_coverage(tmp_path) == {}
+
+
+# ---------------------------------------------------------------- planted secrets and the log level
+
+
+CHILD_ENV_CONFTEST = """\
+import json
+import os
+from pathlib import Path
+
+def pytest_sessionstart(session):
+    seen = {"secrets": json.loads(os.environ["VPOSLAB_LAB_SECRETS"]), "level": os.environ["VPOSLAB_LOG_LEVEL"]}
+    Path(os.environ["VPOSLAB_REPORT_DIR"], "child-env.json").write_text(json.dumps(seen))
+"""
+
+
+def test_planted_secrets_and_the_log_level_reach_the_feature_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VPOSLAB_LAB_SECRETS", json.dumps({"ecwid_token": "secret_CANARY_token_1"}))
+    result, out = check(tmp_path, suite(tmp_path, conftest=CHILD_ENV_CONFTEST), "--log-level", "debug")
+
+    assert result.exit_code == 0, result.output
+    seen = json.loads((out / "child-env.json").read_text(encoding="utf-8"))
+    assert seen["level"] == "DEBUG"
+    assert seen["secrets"]["ecwid_token"] == "secret_CANARY_token_1"
+    assert seen["secrets"]["client_secret"]  # the ones not planted are generated
+    assert "secret_CANARY_token_1" not in (out / "readiness.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("planted", "said"),
+    [
+        ('{"no_such_secret": "abcdefgh12"}', "unknown lab secret(s): no_such_secret"),
+        ('{"ecwid_token": "short"}', "at least 8 characters"),
+        ("[1, 2]", "must be a JSON object"),
+        ("{not json", "is not usable"),
+    ],
+)
+def test_unusable_planted_secrets_are_a_usage_error_before_anything_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, planted: str, said: str
+) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "readiness.json").write_text("{}", encoding="utf-8")  # an earlier run's, kept
+    monkeypatch.setenv("VPOSLAB_LAB_SECRETS", planted)
+
+    result, out = check(tmp_path, suite(tmp_path))
+
+    assert result.exit_code == 2
+    assert said in result.output
+    assert (out / "readiness.json").read_text(encoding="utf-8") == "{}"
