@@ -18,18 +18,20 @@ Verdict: NOT READY when any finding FAILs; READY only when every finding is PASS
 (nothing failed, but something was not shown: the lab is always INCOMPLETE, since it has no HTTPS and no REAL bank).
 
 Details never hold a secret: no key, no password, no query string of a URL (``public_url``); the CLI passes every
-line through the report redactor as well.
+line through ``redactor`` as well.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
 
@@ -242,6 +244,15 @@ def transport_problem(exc: httpx.HTTPError, timeout_s: float) -> tuple[str, str]
             reason = "connection refused"
         return "connect", f"unreachable: {reason[:120]}"
     return "other", f"{type(exc).__name__}"
+
+
+def redactor(secrets: Iterable[str]) -> Callable[[str], str]:
+    """A function that replaces every secret in a text (as is, percent- or JSON-encoded) with ``***``: the last
+    line of defence before anything is printed."""
+    variants = {v for s in secrets if s for v in (s, quote(s, safe=""), quote_plus(s), json.dumps(s)[1:-1]) if v}
+    ordered = sorted(variants, key=lambda v: (-len(v), v))
+    pattern = re.compile("|".join(re.escape(v) for v in ordered)) if ordered else None
+    return (lambda text: pattern.sub("***", text)) if pattern is not None else (lambda text: text)
 
 
 def short_text(text: str, limit: int = 60) -> str:
