@@ -15,13 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from werkzeug.serving import BaseWSGIServer, make_server
+
+if TYPE_CHECKING:
+    from lab.lab import Lab
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
@@ -180,3 +183,12 @@ class HttpsServerThread:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def gateway_front(lab: Lab, certificate: ServerCertificate) -> HttpsServerThread:
+    """The lab's gateway (its one context: same database, same callback key) served over TLS on another port: a
+    TLS-terminating front as a deployment has one. Stop it before the lab stops."""
+    from gateway import create_app
+
+    assert lab.gateway is not None, "the lab is not started"
+    return HttpsServerThread(create_app(context=lab.gateway), certificate, "gateway-front")
