@@ -27,7 +27,7 @@ from features.steps.integrity_steps import *  # noqa: F403 - ids, amounts, Ecwid
 from features.steps.mobile_steps import *  # noqa: F403 - phones and in-app browsers (RC-22, RC-23)
 from features.steps.money_steps import *  # noqa: F403 - refunds, reversals, two-phase, operator console (RC-17..RC-31)
 from features.steps.production_steps import *  # noqa: F403 - secrets (RC-25) and the REAL configuration audit (RC-30)
-from features.support.browser import launch
+from features.support.browser import DEVICES, launch
 from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence, recorder, report_dir
 from features.support.evidence import evidence as evidence  # the fixture, re-exported
@@ -35,8 +35,6 @@ from features.support.evidence import pytest_runtest_makereport as pytest_runtes
 from features.support.state import ScenarioState
 from features.support.state import scenario_state as scenario_state  # the fixture, re-exported (evidence only)
 from lab import Lab, LabSecrets
-
-DEVICES = {"desktop": None, "iPhone": "iPhone 13", "Android": "Pixel 7"}
 
 
 @pytest.fixture(scope="session")

@@ -23,14 +23,13 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
 from pytest_bdd import given, parsers, then, when
 
-from features.support.browser import assert_no_horizontal_scroll
+from features.support.browser import PHONES, assert_no_horizontal_scroll
 from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence
 from features.support.state import Baseline, EcwidOrderUnderTest, ScenarioState, Shopper
 from lab import Lab
 from lab.lab import STORE_ID
 
-PHONES = {"iPhone": "iPhone 13", "Android": "Pixel 7"}
 """The phones of ``browser_factory`` (features/conftest.py), by the same names."""
 
 APP_SUFFIXES = {

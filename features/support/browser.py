@@ -25,6 +25,9 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 ]
 DESKTOP_VIEWPORT = {"width": 1280, "height": 720}
+# The device names the features use, and the Playwright descriptor each emulates (None: a desktop browser).
+DEVICES: dict[str, str | None] = {"desktop": None, "iPhone": "iPhone 13", "Android": "Pixel 7"}
+PHONES = {name: descriptor for name, descriptor in DEVICES.items() if descriptor is not None}
 OpenPage = Callable[[str], Page]
 """``open_page("desktop")`` or ``open_page("iPhone 13")`` (the ``open_page`` fixture)."""
 
