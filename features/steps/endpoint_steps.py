@@ -93,15 +93,35 @@ class CallbackTarget:
 
 @dataclass(frozen=True)
 class ProbeRun:
-    """A probe's report and the secrets it must never show."""
+    """A probe's report, the secrets it must never show and, for the bank probe, the orders it read and its calls
+    as the simulated bank's journal shows them."""
 
     report: ProbeReport
     secrets: tuple[str, ...]
     read_orders: tuple[str, ...] = ()
-    journal_mark: int = 0
+    bank_calls: tuple[Mapping[str, Any], ...] = ()
 
     def evidence_values(self) -> Mapping[str, Any]:
-        return {"read_orders": list(self.read_orders)}
+        # The journal excerpt of the scenario follows these ids: the orders read and the probe's random orderNumbers.
+        numbers = {str(call["params"]["orderNumber"]) for call in self.bank_calls if "orderNumber" in call["params"]}
+        return {
+            "read": [{"orderId": md_order} for md_order in self.read_orders],
+            "probe": [{"orderNumber": number} for number in sorted(numbers)],
+        }
+
+
+def _probe_calls(entries: list[dict[str, Any]], read_orders: tuple[str, ...]) -> tuple[Mapping[str, Any], ...]:
+    """The journal entries of the parity probe's own calls to the simulated bank."""
+
+    def by_probe(entry: Mapping[str, Any]) -> bool:
+        params = entry.get("params") or {}
+        return entry.get("service") == "vpos" and (
+            str(params.get("userName", "")).startswith("vposlab-probe-")
+            or str(params.get("orderNumber", "")).startswith(ORDER_NUMBER_PREFIX)
+            or params.get("orderId") in read_orders
+        )
+
+    return tuple(entry for entry in entries if by_probe(entry))
 
 
 @dataclass(frozen=True)
@@ -229,8 +249,9 @@ def _run_parity_probe(
     mark = control.journal_mark()
     report = probe_bank(real, test)
     _note(evidence, "parity probe (vposlab probe bank)", report)
-    secrets = [*lab.secrets.values(), *real.secrets()]
-    run = ProbeRun(report, tuple(secrets), tuple(real_orders.values()) + tuple(test_orders.values()), mark)
+    read = tuple(real_orders.values()) + tuple(test_orders.values())
+    calls = _probe_calls(control.journal(since=mark), read)
+    run = ProbeRun(report, (*lab.secrets.values(), *real.secrets()), read, calls)
     scenario_state.register(run)
     return run
 
@@ -253,7 +274,12 @@ def parity_probe(
     target_fixture="parity_run",
 )
 def parity_probe_wrong_password(
-    lab: Lab, control: SimulatorControl, evidence: ScenarioEvidence, scenario_state: ScenarioState, currency: str
+    baseline: Baseline,
+    lab: Lab,
+    control: SimulatorControl,
+    evidence: ScenarioEvidence,
+    scenario_state: ScenarioState,
+    currency: str,
 ) -> ProbeRun:
     return _run_parity_probe(lab, control, evidence, scenario_state, wrong_for=currency)
 
@@ -340,19 +366,9 @@ def no_secret_in_report(request: pytest.FixtureRequest, which: str) -> None:
 
 
 @then("the parity probe only read order statuses at the bank")
-def only_status_reads(parity_run: ProbeRun, control: SimulatorControl) -> None:
-    entries = [e for e in control.journal(since=parity_run.journal_mark) if e["service"] == "vpos"]
-
-    def probes(entry: Mapping[str, Any]) -> bool:
-        params = entry.get("params") or {}
-        return (
-            str(params.get("userName", "")).startswith("vposlab-probe-")
-            or str(params.get("orderNumber", "")).startswith(ORDER_NUMBER_PREFIX)
-            or params.get("orderId") in parity_run.read_orders
-        )
-
-    calls = [e for e in entries if probes(e)]
-    # the refusal control, one random orderNumber per currency on REAL and on TEST, and the two orders
+def only_status_reads(parity_run: ProbeRun) -> None:
+    calls = parity_run.bank_calls
+    # the refusal control, one random orderNumber per currency on REAL and on TEST, and the orders named
     assert len(calls) >= 1 + 4 + 4 + len(parity_run.read_orders), [e["operation"] for e in calls]
     assert {e["operation"] for e in calls} == {STATUS_METHOD}, sorted({e["operation"] for e in calls})
 
