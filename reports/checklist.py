@@ -29,6 +29,13 @@ _CELL_SPLIT_RE = re.compile(r"(?<!\\)\|")
 _SEPARATOR_CELL_RE = re.compile(r"^:?-{3,}:?$")
 _BLOCKING = {"yes": True, "no": False}
 _WITNESS_RE = re.compile(r"\bwitnessed\b", re.IGNORECASE)
+# Anything that looks like an item id, near misses included (rc-01, RC_1): a typo is reported, not dropped.
+_ITEM_LIKE_RE = re.compile(r"^rc[-_ ]?\d+$", re.IGNORECASE)
+
+
+def looks_like_item_id(tag: str) -> bool:
+    """True for a tag that is, or nearly is, an item id (``RC-07``, ``rc-7``, ``RC_07``)."""
+    return bool(_ITEM_LIKE_RE.match(tag.removeprefix("@")))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,11 @@ show ``code`` + message. Codes are stable: scripts may match on them; messages m
     +-- ChecklistError          checklist_invalid   checklist table missing, malformed or with duplicate ids
     +-- ResultsError            results_invalid     Cucumber JSON is not JSON or not the expected shape
     +-- EvidenceError           evidence_invalid    an evidence JSON line is malformed or has an unsafe path
-    +-- TargetError             target_invalid      the target description is not a JSON object
+    +-- TargetError             target_invalid      the target description (or its configuration audit) is malformed
     +-- OutputError             output_failed       the report files could not be written
+    +-- SigningError            signing_failed      the signing key cannot be read, created or is not Ed25519
+    +-- HistoryError            history_invalid     a previous report to compare with cannot be read
+    +-- NotAReportError         not_a_report        the path given to verify is not a report folder or readiness.json
 
 Messages never include secret values: they name the file and the location of the problem, not the data.
 """
@@ -62,3 +65,21 @@ class OutputError(ReportError):
     """A report file could not be written."""
 
     code: ClassVar[str] = "output_failed"
+
+
+class SigningError(ReportError):
+    """The signing key (or a public key to trust) cannot be read or created."""
+
+    code: ClassVar[str] = "signing_failed"
+
+
+class HistoryError(ReportError):
+    """A previous report to compare with cannot be read or is not a readiness report."""
+
+    code: ClassVar[str] = "history_invalid"
+
+
+class NotAReportError(ReportError):
+    """The path given to ``verify`` is neither a report folder nor a ``readiness.json`` (a usage error)."""
+
+    code: ClassVar[str] = "not_a_report"

@@ -15,6 +15,15 @@ from reports.cli import main
 SECRET = "hunter2-secret"
 
 
+@pytest.fixture(autouse=True)
+def signing_key_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The command signs with the installation's key: here one generated in a temporary config folder."""
+    home = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    monkeypatch.delenv("VPOSLAB_SIGNING_KEY", raising=False)
+    return home
+
+
 def scenario(name: str, status: str, tag: str) -> dict[str, Any]:
     result: dict[str, Any] = {"status": status, "duration": 1_000_000}
     if status == "failed":
@@ -46,19 +55,53 @@ def invoke(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
 
 
-def test_go_prints_the_verdict_and_the_three_paths_and_exits_0(tmp_path: Path) -> None:
+def test_go_prints_the_verdict_the_paths_and_the_signing_key_and_exits_0(
+    tmp_path: Path, signing_key_home: Path
+) -> None:
     out = tmp_path / "out"
 
     result = invoke("--cucumber", str(all_passing(tmp_path)), "--out", str(out), "--fail-on-no-go")
 
     assert result.exit_code == 0, result.output
+    key_file = signing_key_home / "vposlab" / "signing-key.pem"
+    fingerprint = json.loads((out / "signature.json").read_text(encoding="utf-8"))["fingerprint"]
     assert result.stdout.splitlines() == [
         "verdict: GO",
         f"html: {out / 'readiness.html'}",
         f"json: {out / 'readiness.json'}",
         f"junit: {out / 'readiness-junit.xml'}",
+        f"manifest: {out / 'manifest.json'}",
+        f"signature: {out / 'signature.json'}",
+        f"signed by {fingerprint} ({key_file})",
     ]
     assert json.loads((out / "readiness.json").read_text(encoding="utf-8"))["verdict"] == "GO"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_no_sign_leaves_the_report_unsigned(tmp_path: Path, signing_key_home: Path) -> None:
+    out = tmp_path / "out"
+
+    result = invoke("--cucumber", str(all_passing(tmp_path)), "--out", str(out), "--no-sign")
+
+    assert result.exit_code == 0, result.output
+    assert (out / "manifest.json").is_file()
+    assert not (out / "signature.json").exists()
+    assert not (signing_key_home / "vposlab").exists()
+
+
+def test_a_second_run_prints_what_changed_since_the_first(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    invoke("--cucumber", str(all_passing(tmp_path)), "--out", str(out))
+    failing = tmp_path / "second"
+    failing.mkdir()
+
+    result = invoke("--cucumber", str(cucumber(failing, scenario("Declined", "failed", "RC-05"))), "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    assert "verdict GO -> NO-GO" in result.stdout
+    assert "  newly failing: RC-05 PASS -> FAIL (1 of 1 scenario failed: 'Declined')" in result.stdout
+    assert "  newly NOT RUN: RC-01 PASS -> NOT RUN (no scenario covers this item yet)" in result.stdout
+    assert len(list((out / "history").glob("*.json"))) == 2
 
 
 def test_no_go_exits_0_by_default(tmp_path: Path) -> None:
@@ -67,7 +110,9 @@ def test_no_go_exits_0_by_default(tmp_path: Path) -> None:
     result = invoke("--cucumber", str(path), "--out", str(tmp_path / "out"))
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("verdict: NO-GO\n  - RC-05 (blocking) FAIL")
+    assert result.stdout.startswith(
+        "verdict: NO-GO\n  V-02 no item FAIL (blocking or not): failed\n    - RC-05 (blocking) FAIL"
+    )
 
 
 def test_no_go_exits_1_with_fail_on_no_go(tmp_path: Path) -> None:
@@ -86,7 +131,9 @@ def test_missing_cucumber_file_writes_a_no_go_report_saying_the_run_did_not_comp
     assert result.exit_code == 0
     problem = f"no Cucumber JSON was written ({absent} does not exist)"
     assert result.stderr == f"warning: the feature run did not complete: {problem}\n"
-    assert result.stdout.startswith(f"verdict: NO-GO\n  - the feature run did not complete: {problem}\n")
+    assert result.stdout.startswith(
+        f"verdict: NO-GO\n  V-01 the feature run completed: failed\n    - the feature run did not complete: {problem}\n"
+    )
     data = json.loads((tmp_path / "out" / "readiness.json").read_text(encoding="utf-8"))
     assert data["run"]["completed"] is False
     assert {item["status"] for item in data["items"] if not item["witness"]} == {"NOT RUN"}
@@ -105,7 +152,8 @@ def test_a_pytest_exit_code_of_a_broken_run_makes_the_report_say_so(tmp_path: Pa
 
     assert result.exit_code == 1
     assert result.stdout.startswith(
-        f"verdict: NO-GO\n  - the feature run did not complete: pytest exited with code {code}"
+        "verdict: NO-GO\n  V-01 the feature run completed: failed\n"
+        f"    - the feature run did not complete: pytest exited with code {code}"
     )
     data = json.loads((tmp_path / "o" / "readiness.json").read_text(encoding="utf-8"))
     assert (data["run"]["completed"], data["run"]["exit_code"]) == (False, int(code))

@@ -109,9 +109,11 @@ def paid():
 """
 
 
-def _child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+def _child_env(config_home: Path | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k != "VPOSLAB_SIGNING_KEY"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    if config_home is not None:  # the report command signs with a key it generates there
+        env["XDG_CONFIG_HOME"] = str(config_home)
     return env
 
 
@@ -200,10 +202,11 @@ def test_items_get_the_statuses_the_rules_promise(report: Report) -> None:
 def test_written_files_are_complete_escaped_and_free_of_the_secret(report: Report, tmp_path: Path) -> None:
     paths = write_report(report, tmp_path / "out")
 
-    assert {key: path.name for key, path in paths.items()} == {
+    assert {key: path.name for key, path in paths.items() if key != "history"} == {
         "json": "readiness.json",
         "html": "readiness.html",
         "junit": "readiness-junit.xml",
+        "manifest": "manifest.json",
     }
     texts = {key: path.read_text(encoding="utf-8") for key, path in paths.items()}
     for key, text in texts.items():
@@ -212,15 +215,15 @@ def test_written_files_are_complete_escaped_and_free_of_the_secret(report: Repor
     item_count = len(load_checklist())  # follows the checklist document, whatever its length
     assert len(json.loads(texts["json"])["items"]) == item_count
     suite = ET.fromstring(texts["junit"])  # noqa: S314 - our own output
-    assert len(suite.findall("testcase")) == item_count
-    assert len(suite.findall("testcase/failure")) == 1
+    assert len(suite.findall("testcase")) == item_count + 1  # and the verdict
+    assert len(suite.findall("testcase/failure")) == 2  # RC-05, and the NO-GO verdict
 
 
 def test_cli_turns_the_real_output_into_a_report(cucumber_json: Path, tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, "-m", "reports", "--cucumber", str(cucumber_json), "--secret-env", "REPORT_TEST_SECRET",
          "--out", str(tmp_path), "--fail-on-no-go"],
-        env={**_child_env(), "REPORT_TEST_SECRET": SECRET},
+        env={**_child_env(tmp_path / "config"), "REPORT_TEST_SECRET": SECRET},
         capture_output=True,
         text=True,
         timeout=120,

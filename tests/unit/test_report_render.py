@@ -14,6 +14,7 @@ from markupsafe import escape as html_escape
 from reports.build import build_report
 from reports.checklist import load_checklist
 from reports.evidence import Evidence, EvidenceKind
+from reports.html_view import PRINT_SCRIPT
 from reports.model import Report
 from reports.render import _environment, error_summary, example_of, render_html, render_json, render_junit
 from reports.results import ScenarioResult, Status, StepResult
@@ -70,8 +71,28 @@ def sample_report(*, secrets: tuple[str, ...] = ()) -> Report:
 def test_json_has_exactly_the_stable_top_level_shape() -> None:
     data = json.loads(render_json(sample_report()))
 
-    assert list(data) == ["verdict", "generated_at", "target", "run", "summary", "reasons", "items", "unmapped"]
+    assert list(data) == [
+        "schema_version",
+        "verdict",
+        "generated_at",
+        "target",
+        "configuration_audit",
+        "run",
+        "summary",
+        "rules",
+        "failed_rules",
+        "reasons",
+        "listed",
+        "groups",
+        "items",
+        "unmapped",
+        "reproducibility",
+        "signing",
+        "comparison",
+    ]
+    assert data["schema_version"] == "2.0"
     assert data["verdict"] == "NO-GO"
+    assert data["failed_rules"] == ["V-02", "V-03", "V-04"]
     assert data["generated_at"] == "2025-01-31T12:00:00Z"
     assert data["target"] == {"name": "simulator", "browsers": ["desktop", "mobile"], "started_at": NOW.isoformat()}
     assert data["run"] == {"completed": True, "problem": None, "exit_code": None, "output_tail": ""}
@@ -84,8 +105,10 @@ def test_json_has_exactly_the_stable_top_level_shape() -> None:
         "PASS": 1,
         "FAIL": 1,
         "NOT RUN": len(checklist) - 2 - witness,
+        "NOT APPLICABLE": 0,
         "TO WITNESS": witness,
         "blocking_not_passed": blocking - 1,
+        "flaky": 0,
     }
 
 
@@ -94,8 +117,20 @@ def test_json_lists_every_checklist_item_in_order_with_the_item_keys() -> None:
 
     assert [item["id"] for item in data["items"]] == list(load_checklist().ids)
     for item in data["items"]:
-        assert list(item) == ["id", "title", "blocking", "status", "reason", "note", "witness", "scenarios"]
-        assert item["status"] in {"PASS", "FAIL", "NOT RUN", "TO WITNESS"}
+        assert list(item) == [
+            "id",
+            "title",
+            "blocking",
+            "status",
+            "reason",
+            "cause",
+            "note",
+            "witness",
+            "declared_scenarios",
+            "evidence_refs",
+            "scenarios",
+        ]
+        assert item["status"] in {"PASS", "FAIL", "NOT RUN", "NOT APPLICABLE", "TO WITNESS"}
         assert isinstance(item["blocking"], bool)
 
 
@@ -104,15 +139,32 @@ def test_json_scenarios_steps_and_evidence_have_the_documented_keys() -> None:
     rc01 = data["items"][0]
 
     [paid] = rc01["scenarios"]
-    assert list(paid) == ["id", "feature", "name", "status", "duration_s", "error", "steps", "evidence"]
+    assert list(paid) == [
+        "id",
+        "feature",
+        "name",
+        "status",
+        "duration_s",
+        "error",
+        "skip_reason",
+        "flaky",
+        "attempts",
+        "steps",
+        "evidence",
+    ]
     assert paid["id"] == "features/test_scenarios.py::test_paid_card"
     assert list(paid["steps"][0]) == ["keyword", "name", "status", "duration_s", "error"]
     assert paid["evidence"][0] == {
+        "ref": "E-001",
         "kind": "screenshot",
         "label": "bank page",
         "path": "shots/paid card.png",
         "text": None,
+        "sha256": None,  # rendered without the report folder: nothing to hash
+        "attempt": None,
+        "entries": [],
     }
+    assert rc01["evidence_refs"] == ["E-001", "E-002"]
     assert data["unmapped"] == [
         {"feature": "Card payments", "name": "Typo", "status": "passed", "unknown_ids": ["RC-99"]}
     ]
@@ -145,15 +197,16 @@ def test_html_shows_verdict_reasons_target_and_every_item() -> None:
     for item_id in load_checklist().ids:
         assert f'id="{item_id}"' in html
     assert "<link" not in html
-    assert "<script" not in html
+    assert html.count("<script") == 1  # the one inline script: open every <details> before printing
+    assert f"<script>{PRINT_SCRIPT}</script>" in html
 
 
 def test_html_shows_screenshots_as_linked_thumbnails_and_journals_in_pre() -> None:
     html = render_html(sample_report())
     href = quote("shots/paid card.png")
 
-    assert f'<a href="{href}"><img src="{href}" alt="bank page"' in html
-    assert "<b>1.</b> bank page</figcaption>" in html
+    assert f'<a href="#E-001"><img src="{href}" alt="bank page">' in html  # no folder given: linked, not inlined
+    assert '<b>1.</b> bank page <span class="ref">E-001</span></figcaption>' in html
     assert "<pre>POST /register.do 200</pre>" in html
 
 
@@ -173,13 +226,14 @@ def test_junit_is_well_formed_with_one_testcase_per_item() -> None:
 
     assert suite.tag == "testsuite"
     assert suite.get("name") == "readiness"
-    cases = suite.findall("testcase")
+    verdict, *cases = suite.findall("testcase")
+    assert verdict.get("name") == "verdict"
     assert len(cases) == len(load_checklist())
     assert {case.get("classname") for case in cases} == {"readiness"}
     assert cases[0].get("name", "").startswith("RC-01 Card payment succeeds")
-    assert len(suite.findall("testcase/failure")) == 1 == int(suite.get("failures", "-1"))
+    assert len(suite.findall("testcase/failure")) == 2 == int(suite.get("failures", "-1"))  # RC-05 and the verdict
     assert len(suite.findall("testcase/skipped")) == len(cases) - 2 == int(suite.get("skipped", "-1"))
-    failure = suite.find("testcase/failure")
+    failure = next(c for c in cases if c.find("failure") is not None).find("failure")
     assert failure is not None
     assert failure.get("message") == "1 of 1 scenario failed: 'Declined <script>alert(1)</script>'"
 
@@ -194,7 +248,8 @@ def test_junit_drops_characters_xml_cannot_carry() -> None:
 
     suite = ET.fromstring(render_junit(report))  # noqa: S314 - our own output
 
-    assert "badbyte" in (suite.findtext("testcase/failure") or "")
+    item = next(c for c in suite.findall("testcase") if (c.get("name") or "").startswith("RC-01 "))
+    assert "badbyte" in (item.findtext("failure") or "")
 
 
 # ---------------------------------------------------------------- redaction
@@ -337,7 +392,7 @@ def test_json_and_junit_carry_the_run_problem() -> None:
     error = suite.find("testcase[@name='feature run']/error")
     assert error is not None
     assert error.get("message") == f"did not complete: {PROBLEM}"
-    assert len(suite.findall("testcase")) == len(load_checklist()) + 1 == int(suite.get("tests", "0"))
+    assert len(suite.findall("testcase")) == len(load_checklist()) + 2 == int(suite.get("tests", "0"))
 
 
 # ---------------------------------------------------------------- witnessed step, notes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from reports.checklist import Checklist, ChecklistItem, load_checklist
 from reports.model import ItemStatus, Report, Verdict
 from reports.results import ScenarioResult, Status, StepResult
 from reports.run import RunOutcome
-from reports.verdict import NO_SCENARIO, item_outcome
+from reports.verdict import NO_SCENARIO, ItemOutcome, item_outcome
 
 SMALL = Checklist(
     items=(
@@ -39,6 +40,12 @@ def build(*results: ScenarioResult, checklist: Checklist = SMALL) -> Report:
     return build_report(checklist, results, target={"name": "simulator"}, generated_at=NOW)
 
 
+def finding(*args: Any, **kwargs: Any) -> tuple[ItemStatus, str]:
+    """An item's status and reason (``item_outcome`` also gives the cause the summary groups by)."""
+    outcome: ItemOutcome = item_outcome(*args, **kwargs)
+    return outcome.status, outcome.reason
+
+
 def status_of(report: Report, item_id: str) -> ItemStatus:
     return next(item.status for item in report.items if item.id == item_id)
 
@@ -47,33 +54,33 @@ def status_of(report: Report, item_id: str) -> ItemStatus:
 
 
 def test_item_without_scenarios_is_not_run_with_the_reason() -> None:
-    assert item_outcome([]) == (ItemStatus.NOT_RUN, NO_SCENARIO)
+    assert finding([]) == (ItemStatus.NOT_RUN, NO_SCENARIO)
     assert NO_SCENARIO == "no scenario covers this item yet"
 
 
 def test_item_with_any_failed_scenario_fails() -> None:
-    status, reason = item_outcome([("a", Status.PASSED), ("b", Status.FAILED), ("c", Status.SKIPPED)])
+    status, reason = finding([("a", Status.PASSED), ("b", Status.FAILED), ("c", Status.SKIPPED)])
 
     assert status is ItemStatus.FAIL
     assert reason == "1 of 3 scenarios failed: 'b'"
 
 
 def test_item_with_all_scenarios_passed_passes() -> None:
-    assert item_outcome([("a", Status.PASSED), ("b", Status.PASSED)]) == (
+    assert finding([("a", Status.PASSED), ("b", Status.PASSED)]) == (
         ItemStatus.PASS,
         "2 of 2 scenarios passed",
     )
 
 
 def test_item_with_some_passed_and_some_skipped_is_not_run_never_pass() -> None:
-    status, reason = item_outcome([("a", Status.PASSED), ("b", Status.SKIPPED), ("c", Status.SKIPPED)])
+    status, reason = finding([("a", Status.PASSED), ("b", Status.SKIPPED), ("c", Status.SKIPPED)])
 
     assert status is ItemStatus.NOT_RUN
     assert reason == "2 of 3 scenarios did not run"
 
 
 def test_item_with_all_scenarios_skipped_is_not_run() -> None:
-    status, reason = item_outcome([("a", Status.SKIPPED)])
+    status, reason = finding([("a", Status.SKIPPED)])
 
     assert status is ItemStatus.NOT_RUN
     assert reason == "1 of 1 scenario did not run"
@@ -135,7 +142,9 @@ def test_no_results_at_all_is_no_go_with_every_item_not_run_but_the_witnessed_st
     assert [item.status for item in report.items] == [
         ItemStatus.TO_WITNESS if item.witness else ItemStatus.NOT_RUN for item in checklist
     ]
-    assert len(report.reasons) == sum(1 for item in checklist if item.blocking)  # every blocking item
+    blocking = [item.id for item in checklist if item.blocking]
+    # One line for every blocking item NOT RUN for the same reason, naming them all.
+    assert report.reasons == (f"{len(blocking)} blocking items NOT RUN: {NO_SCENARIO}: {', '.join(blocking)}",)
 
 
 @pytest.mark.parametrize("typo", ["RC-31", "RC-1", "rc-01", "RC_02"])
@@ -181,9 +190,9 @@ def test_generated_at_must_be_timezone_aware_and_is_stored_in_utc() -> None:
 
 def test_an_item_whose_declared_scenarios_produced_no_result_did_not_run_it_is_not_uncovered() -> None:
     # e.g. a scenario skipped before its first step: pytest-bdd writes nothing for it.
-    assert item_outcome([], declared=2) == (ItemStatus.NOT_RUN, "2 of 2 scenarios did not run")
-    assert item_outcome([("a", Status.PASSED)], declared=3) == (ItemStatus.NOT_RUN, "2 of 3 scenarios did not run")
-    assert item_outcome([], declared=0) == (ItemStatus.NOT_RUN, NO_SCENARIO)
+    assert finding([], declared=2) == (ItemStatus.NOT_RUN, "2 of 2 scenarios did not run")
+    assert finding([("a", Status.PASSED)], declared=3) == (ItemStatus.NOT_RUN, "2 of 3 scenarios did not run")
+    assert finding([], declared=0) == (ItemStatus.NOT_RUN, NO_SCENARIO)
 
 
 def test_declared_counts_reach_the_items_through_the_builder() -> None:
@@ -245,19 +254,19 @@ def test_after_a_broken_run_items_with_declared_scenarios_say_the_run_broke_and_
 
 
 def test_after_a_broken_run_passed_scenarios_are_not_enough_unless_every_declared_one_ran() -> None:
-    assert item_outcome([("a", Status.PASSED)], run_problem=PROBLEM) == (
+    assert finding([("a", Status.PASSED)], run_problem=PROBLEM) == (
         ItemStatus.NOT_RUN,
         f"1 scenario passed, others may not have run: {INCOMPLETE}",
     )
-    assert item_outcome([("a", Status.PASSED)], declared=1, run_problem=PROBLEM) == (
+    assert finding([("a", Status.PASSED)], declared=1, run_problem=PROBLEM) == (
         ItemStatus.PASS,
         "1 of 1 scenario passed",
     )
-    assert item_outcome([("a", Status.PASSED)], declared=3, run_problem=PROBLEM) == (
+    assert finding([("a", Status.PASSED)], declared=3, run_problem=PROBLEM) == (
         ItemStatus.NOT_RUN,
         f"2 of 3 scenarios did not run ({INCOMPLETE})",
     )
-    assert item_outcome([("a", Status.FAILED)], run_problem=PROBLEM)[0] is ItemStatus.FAIL
+    assert finding([("a", Status.FAILED)], run_problem=PROBLEM)[0] is ItemStatus.FAIL
 
 
 def test_a_broken_run_is_no_go_even_when_everything_that_ran_passed() -> None:
