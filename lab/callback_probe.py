@@ -213,7 +213,7 @@ def _send(
     request: dict[str, Any] = {"params": params} if method == "GET" else {"data": params}
     started = clock()
     try:
-        with http.stream(method, url, timeout=timeout_s, **request) as response:
+        with http.stream(method, url, timeout=timeout_s, follow_redirects=False, **request) as response:
             tls = _tls_facts(response)
             body = b""
             for chunk in response.iter_bytes():

@@ -297,6 +297,10 @@ def test_a_redirect_fails_and_the_location_is_shown_without_its_query() -> None:
     assert "https://www.shop.example/vpos/callback?..." in finding.detail and "abc" not in finding.detail
     assert "does not follow redirects" in finding.detail
     assert report.verdict is Verdict.NOT_READY
+    # even a client that would follow redirects is not allowed to
+    following = httpx.Client(transport=httpx.MockTransport(FakeGateway(special=redirect)), follow_redirects=True)
+    again = probe_callback(URL, callback_key=KEY, client=following)
+    assert again.finding("CB-03").status is Status.FAIL
 
 
 def test_a_slow_answer_warns_and_one_past_the_bank_wait_fails() -> None:
