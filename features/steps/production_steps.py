@@ -57,8 +57,8 @@ def browser_saw_no_secret(browser_tap: BrowserTap, shopper: Shopper, lab: Lab) -
     unread = browser_tap.scan(scan)
     scan.text("the page the customer is on now", shopper.page.content())
     assert not scan.leaks, f"secrets reached the customer's browser: {scan.describe()}"
-    assert not unread, f"pages whose body could not be read, so not scanned: {', '.join(unread)}"
-    assert len(browser_tap.responses) >= 4, "the browser received too little for the scan to mean anything"
+    assert not unread, f"answers that could not be read, so not scanned: {', '.join(unread)}"
+    assert browser_tap.documents >= 4, "the browser received too few pages for the scan to mean anything"
 
 
 @then("the gateway's log lines since then hold no secret")

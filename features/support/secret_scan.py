@@ -92,45 +92,47 @@ class SecretScan:
 
 
 class BrowserTap:
-    """Every answer the customer's browser received (address, headers, body) while watched; the bodies are read
-    after the steps, outside Playwright's event dispatcher."""
+    """Every answer the customer's browser received while watched (address, headers, text body), read in the
+    response event itself: a page's body is gone from the browser once the next page replaces it. A redirect has no
+    body to read; its ``Location`` is in the headers scanned."""
 
     def __init__(self) -> None:
-        self.responses: list[Any] = []
         self.urls: list[str] = []
+        self.answers: list[tuple[str, int, dict[str, str], str | None]] = []  # (url, status, headers, text body)
+        self.failed: list[str] = []
 
     def attach(self, context: Any) -> None:
-        context.on("request", lambda request: self.urls.append(str(request.url)))
-        context.on("response", self.responses.append)
+        def requested(request: Any) -> None:  # Playwright tags its handlers: a plain function, not a builtin
+            self.urls.append(str(request.url))
+
+        def answered(response: Any) -> None:
+            url, status = str(response.url), int(response.status)
+            headers = dict(response.headers)
+            text = None
+            if not 300 <= status < 400 and headers.get("content-type", "").startswith(TEXT_TYPES):
+                try:
+                    text = response.text()
+                except Exception:
+                    self.failed.append(_short(url))
+            self.answers.append((url, status, headers, text))
+
+        context.on("request", requested)
+        context.on("response", answered)
 
     def scan(self, scan: SecretScan) -> list[str]:
-        """Scan every address and answer; returns the documents whose body could not be read (the caller fails)."""
-        unread = []
+        """Scan every address, header and text body; returns the addresses whose answer could not be read."""
         for url in self.urls:
             scan.text(f"an address the browser requested ({_short(url)})", url)
-        for response in self.responses:
-            where = f"the answer from {_short(str(response.url))}"
-            headers = _headers(response)
+        for url, status, headers, text in self.answers:
+            where = f"the {status} answer from {_short(url)}"
             scan.text(f"the headers of {where}", json.dumps(headers))
-            if 300 <= int(response.status) < 400:
-                continue  # a redirect's body is not kept by the browser; its Location was scanned with the headers
-            if not headers.get("content-type", "").startswith(TEXT_TYPES):
-                continue
-            try:
-                body = response.text()
-            except Exception:
-                if response.request.resource_type == "document":
-                    unread.append(_short(str(response.url)))
-                continue
-            scan.text(where, body)
-        return unread
+            if text is not None:
+                scan.text(where, text)
+        return self.failed
 
-
-def _headers(response: Any) -> dict[str, str]:
-    try:
-        return dict(response.all_headers())
-    except Exception:
-        return dict(response.headers)
+    @property
+    def documents(self) -> int:
+        return sum(1 for _, _, headers, _ in self.answers if headers.get("content-type", "").startswith("text/html"))
 
 
 def _short(url: str) -> str:
