@@ -46,6 +46,7 @@ from lab.endpoint_probes import (
     short_text,
     transport_problem,
     trust_context,
+    trust_name,
     worst,
 )
 
@@ -303,7 +304,7 @@ def probe_bank(
     _validate(real, test, register_on_test)
     with guarded_client(real.base_url, timeout_s=timeout_s, ca_bundle=ca_bundle, transport=transport) as http:
         seen = _observe(http, real, test, register_on_test, timeout_s)
-    findings = [_real_url(real, test, seen), _control(seen.control)]
+    findings = [_real_url(real, test, seen, trust_name(ca_bundle)), _control(seen.control)]
     findings += [_credentials(currency, answer, seen.control) for currency, answer in seen.real_unknown.items()]
     findings += [_currencies(real, test), _errors_as_on_test(seen), _status_fields(real, seen)]
     return ProbeReport("REAL bank", public_url(real.base_url), tuple(findings), _limits())
@@ -352,7 +353,7 @@ LAB_REASON = (
 )
 
 
-def _real_url(real: BankSide, test: BankSide | None, seen: _Observations) -> Finding:
+def _real_url(real: BankSide, test: BankSide | None, seen: _Observations, trust: str) -> Finding:
     title = "REAL base URL"
     scheme, host, port = origin(real.base_url)
     if scheme == "http":
@@ -364,8 +365,16 @@ def _real_url(real: BankSide, test: BankSide | None, seen: _Observations) -> Fin
     if test is not None and origin(test.base_url) == (scheme, host, port):
         return Finding("BK-01", title, Status.FAIL, "the TEST URL given is the REAL one: nothing would be compared")
     if seen.control.problem_kind == "tls":
-        return Finding("BK-01", title, Status.FAIL, f"the bank's certificate is refused: {seen.control.problem}")
-    return Finding("BK-01", title, Status.PASS, f"https://{host}:{port}, not a TEST URL; its certificate trusted")
+        return Finding(
+            "BK-01", title, Status.FAIL, f"the bank's certificate is refused against {trust}: {seen.control.problem}"
+        )
+    if seen.control.http_status is None:
+        return Finding(
+            "BK-01", title, Status.NOT_CHECKED, f"https, not a TEST URL; no TLS session: {seen.control.problem}"
+        )
+    return Finding(
+        "BK-01", title, Status.PASS, f"https://{host}:{port}, not a TEST URL; its certificate trusted by {trust}"
+    )
 
 
 def _control(answer: Answer) -> Finding:

@@ -556,6 +556,7 @@ def test_transport_errors_fail_with_a_reason() -> None:
 
     report = probe_bank(BankSide(REAL_URL, REAL), transport=httpx.MockTransport(down))
     assert "unreachable: connection refused" in report.finding("BK-03/AMD").detail
+    assert report.finding("BK-01").status is Status.NOT_CHECKED  # no TLS session: nothing said of the certificate
     report = probe_bank(BankSide(REAL_URL, REAL), transport=httpx.MockTransport(slow), timeout_s=3)
     assert "no answer within 3 s" in report.finding("BK-03/USD").detail
     assert report.verdict is Verdict.NOT_READY
