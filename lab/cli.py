@@ -33,6 +33,7 @@ from typing import Any
 import click
 
 from lab.lab import Lab, LabSecrets
+from lab.probe_cli import probe
 from reports import (
     EvidenceError,
     ReportError,
@@ -86,6 +87,9 @@ LAB_NOTES = {
 @click.version_option(package_name="vposlab", message="%(prog)s %(version)s")
 def main() -> None:
     """vposlab: take Ecwid card payments (ArCa / RBS vPOS) from TEST to REAL safely."""
+
+
+main.add_command(probe)  # vposlab probe callback | bank: the REAL endpoints (RC-34, RC-35)
 
 
 @main.command("lab")
