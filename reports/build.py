@@ -73,6 +73,21 @@ def _logged_result(test: LoggedTest) -> ScenarioResult:
     )
 
 
+def _match_log(run_log: RunLog, result_ids: Iterable[str]) -> dict[str, LoggedTest]:
+    """The logged test of each Cucumber id: the one whose node id it is, else the only one whose node id ends with
+    ``::<id>`` (pytest-bdd's own ids are the bare test name; the feature suite makes them node ids)."""
+    by_suffix: dict[str, list[LoggedTest]] = defaultdict(list)
+    for test in run_log.tests.values():
+        by_suffix[test.node_id.rsplit("::", 1)[-1]].append(test)
+    matched: dict[str, LoggedTest] = {}
+    for result_id in result_ids:
+        if result_id in run_log.tests:
+            matched[result_id] = run_log.tests[result_id]
+        elif len(by_suffix.get(result_id, [])) == 1:
+            matched[result_id] = by_suffix[result_id][0]
+    return matched
+
+
 def _attempts(
     results: Iterable[ScenarioResult], run_log: RunLog | None
 ) -> tuple[list[ScenarioResult], dict[str, tuple[Attempt, ...]], dict[str, str]]:
@@ -96,17 +111,19 @@ def _attempts(
             ordered.append(result)
         if result.id:
             last[key] = result
-    seen_ids = {key[2] for key in last}
     attempts = {key: tuple(value) for key, value in earlier.items()}
     skips: dict[str, str] = {}
-    if run_log is not None:
-        for node_id, test in run_log.tests.items():
-            if node_id not in seen_ids:
-                ordered.append(_logged_result(test))
-            if test.earlier:
-                attempts[node_id] = test.earlier
-            if test.final.skip_reason and test.final.status is Status.SKIPPED:
-                skips[node_id] = test.final.skip_reason
+    if run_log is None:
+        return ordered, attempts, skips
+    matched = _match_log(run_log, [key[2] for key in last])
+    seen = {test.node_id for test in matched.values()}
+    only_logged = {node_id: test for node_id, test in run_log.tests.items() if node_id not in seen}
+    ordered.extend(_logged_result(test) for test in only_logged.values())  # skipped before their first step
+    for result_id, test in {**matched, **only_logged}.items():
+        if test.earlier:
+            attempts[result_id] = test.earlier
+        if test.final.skip_reason and test.final.status is Status.SKIPPED:
+            skips[result_id] = test.final.skip_reason
     return ordered, attempts, skips
 
 

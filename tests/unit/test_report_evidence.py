@@ -12,7 +12,14 @@ import pytest
 from reports.build import build_report
 from reports.checklist import Checklist, ChecklistItem
 from reports.errors import EvidenceError
-from reports.evidence import Evidence, EvidenceKind, load_evidence, parse_evidence, parse_evidence_line
+from reports.evidence import (
+    Evidence,
+    EvidenceEntry,
+    EvidenceKind,
+    load_evidence,
+    parse_evidence,
+    parse_evidence_line,
+)
 from reports.results import ScenarioResult, Status
 
 PAID_ID = "features/test_scenarios.py::test_paid_card"
@@ -132,6 +139,30 @@ def test_each_row_of_a_scenario_outline_shows_only_its_own_evidence() -> None:
         ({"kind": "link", "path": "javascript:alert(1)"}, "or an http"),
         ({"path": "https://example.org/a.png"}, "relative to the report directory"),
         ({"text": 42}, "'text' must be a string or null"),
+        ({"path": "../../etc/passwd"}, "relative to the report directory"),
+        ({"path": "evidence/../../secret.png"}, "relative to the report directory"),
+        ({"attempt": 0}, "'attempt' must be a positive integer"),
+        ({"attempt": "2"}, "'attempt' must be a positive integer"),
+        ({"kind": "timeline", "path": None}, "a timeline needs a non-empty 'entries' list"),
+        ({"kind": "ecwid_history", "path": None, "entries": []}, "an? ecwid_history needs a non-empty 'entries'"),
+        ({"kind": "timeline", "path": None, "entries": [{"state": "paid"}]}, r"entries\[0\]: 'at' must be"),
+        ({"kind": "timeline", "path": None, "entries": [{"at": "2025-01-31T12:00:00Z"}]}, "'state' must be"),
+        (
+            {"kind": "timeline", "path": None, "entries": [{"at": "yesterday", "state": "paid"}]},
+            "'at' must be an ISO 8601 time with a time zone",
+        ),
+        (
+            {"kind": "timeline", "path": None, "entries": [{"at": "2025-01-31T12:00:00", "state": "paid"}]},
+            "with a time zone",
+        ),
+        (
+            {
+                "kind": "ecwid_history",
+                "path": None,
+                "entries": [{"at": "2025-01-31T12:00:00Z", "state": "PAID", "accepted": "yes"}],
+            },
+            "'accepted' must be true, false or null",
+        ),
     ],
 )
 def test_malformed_or_unsafe_evidence_is_an_evidence_error(fields: dict[str, object], fragment: str) -> None:
@@ -151,3 +182,56 @@ def test_an_error_names_the_file_and_line(tmp_path: Path) -> None:
 
 def test_missing_evidence_file_means_no_evidence(tmp_path: Path) -> None:
     assert load_evidence(tmp_path / "none.jsonl") == ()
+
+
+# ---------------------------------------------------------------- payment timelines and Ecwid status histories
+
+TIMELINE = {
+    "kind": "timeline",
+    "label": "payment 1003/O7SCXO attempt 1 (orderNumber VMC2EWE19FVJ)",
+    "path": None,
+    "entries": [
+        {"at": "2025-01-31T12:00:00.100Z", "state": "registered", "source": "gateway", "note": "register.do"},
+        {"at": "2025-01-31T12:00:02.350Z", "state": "paid", "from": "registered", "source": "callback",
+         "note": "orderStatus 2"},
+    ],
+}  # fmt: skip
+ECWID_HISTORY = {
+    "kind": "ecwid_history",
+    "label": "Ecwid order 1003/O7SCXO status history",
+    "path": None,
+    "entries": [
+        {"at": "2025-01-31T12:00:01+00:00", "state": "PAID", "from": "AWAITING_PAYMENT", "accepted": False,
+         "note": "HTTP 503"},
+        {"at": "2025-01-31T12:00:03+00:00", "state": "PAID", "from": "AWAITING_PAYMENT", "accepted": True,
+         "source": "gateway", "note": "HTTP 200"},
+    ],
+}  # fmt: skip
+
+
+def test_a_payment_timeline_is_parsed_with_its_entries_in_order() -> None:
+    [record] = parse_evidence([line(**TIMELINE, attempt=2)])
+
+    assert record.kind is EvidenceKind.TIMELINE
+    assert record.attempt == 2
+    assert record.entries == (
+        EvidenceEntry("2025-01-31T12:00:00.100Z", "registered", source="gateway", note="register.do"),
+        EvidenceEntry("2025-01-31T12:00:02.350Z", "paid", "registered", "callback", None, "orderStatus 2"),
+    )
+
+
+def test_an_ecwid_history_keeps_refused_updates() -> None:
+    [record] = parse_evidence([line(**ECWID_HISTORY)])
+
+    assert record.kind is EvidenceKind.ECWID_HISTORY
+    assert [(e.state, e.previous, e.accepted) for e in record.entries] == [
+        ("PAID", "AWAITING_PAYMENT", False),
+        ("PAID", "AWAITING_PAYMENT", True),
+    ]
+
+
+def test_entries_on_other_kinds_are_ignored() -> None:
+    [record] = parse_evidence([line(entries=TIMELINE["entries"])])
+
+    assert record.kind is EvidenceKind.SCREENSHOT
+    assert record.entries == ()
