@@ -42,6 +42,9 @@ class ServerOptions:
             # The access log records the path only: a query string can carry ids, never the whole request line.
             "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
             "child_exit": _forget_worker_metrics,
+            # gunicorn 23+ opens a control socket at one path per user by default: every gateway on a host would
+            # share it, and a killed master leaves it behind. The gateway is run by its service manager instead.
+            "control_socket_disable": True,
         }
 
 
