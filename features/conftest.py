@@ -27,29 +27,54 @@ from features.steps.integrity_steps import *  # noqa: F403 - ids, amounts, Ecwid
 from features.steps.mobile_steps import *  # noqa: F403 - phones and in-app browsers (RC-22, RC-23)
 from features.steps.money_steps import *  # noqa: F403 - refunds, reversals, two-phase, operator console (RC-17..RC-31)
 from features.steps.production_steps import *  # noqa: F403 - secrets (RC-25) and the REAL configuration audit (RC-30)
+from features.support.applicability import not_applicable
 from features.support.browser import DEVICES, launch
 from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence, recorder, report_dir
 from features.support.evidence import evidence as evidence  # the fixture, re-exported
 from features.support.evidence import pytest_runtest_makereport as pytest_runtest_makereport  # the Cucumber ids
+from features.support.remote_target import RemoteTarget
 from features.support.state import ScenarioState
 from features.support.state import scenario_state as scenario_state  # the fixture, re-exported (evidence only)
 from lab import Lab, LabSecrets
+from lab.targets import Target, TargetKind, target_from_env
+
+
+def _target() -> Target:
+    return target_from_env(os.environ)
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab | RemoteTarget]:
+    """What the scenarios run against: the lab started here (default), or a target started elsewhere
+    (``VPOSLAB_TARGET``, set by ``vposlab check --target`` / ``--gateway-url``), seen through the same names."""
+    target = _target()
+    out = report_dir()
+    if target.kind is not TargetKind.LAB:
+        remote = RemoteTarget(target)
+        _write_target(out, remote.target())
+        yield remote
+        return
     raw = os.environ.get("VPOSLAB_LAB_SECRETS")
     secrets = LabSecrets.from_json(raw) if raw else None
     chosen = os.environ.get("VPOSLAB_LAB_DIR")
     workdir = Path(chosen) if chosen else tmp_path_factory.mktemp("lab")
     level = os.environ.get("VPOSLAB_LOG_LEVEL", "INFO")
     with Lab(workdir, secrets=secrets, log_level=level) as running:
-        out = report_dir()
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "target.json").write_text(json.dumps(running.target(), indent=2))
+        _write_target(out, running.target())
         yield running
+
+
+def _write_target(out: Path | None, described: dict[str, Any]) -> None:
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "target.json").write_text(json.dumps(described, indent=2))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A scenario that steers the simulator does not apply to a target without one (the bank's TEST environment)."""
+    if item.get_closest_marker("simulator") is not None and _target().kind is TargetKind.BANK_TEST:
+        not_applicable("the scenario steers the simulator's bank and Ecwid; the bank's TEST environment cannot be")
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,16 @@ import click
 
 from lab.lab import Lab, LabSecrets
 from lab.probe_cli import probe
+from lab.targets import LAB as LAB_TARGET
+from lab.targets import (
+    TARGET_ENV,
+    Target,
+    TargetError,
+    TargetKind,
+    load_target_file,
+    target_from_urls,
+    target_secret_values,
+)
 from reports import (
     EvidenceError,
     ReportError,
@@ -131,6 +141,30 @@ def run_lab(workdir: Path | None) -> None:
 @click.option("--fail-on-no-go", is_flag=True, help="exit 1 when the verdict is NO-GO")
 @click.option("-k", "keyword", default=None, help="only scenarios matching this pytest -k expression")
 @click.option(
+    "--item",
+    "items",
+    multiple=True,
+    metavar="RC-NN",
+    help="only the scenarios of this checklist item (repeatable; combines with -k)",
+)
+@click.option(
+    "--target",
+    "target_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="a TOML target file: a gateway and simulator started elsewhere, or a deployed gateway with the bank's TEST",
+)
+@click.option("--gateway-url", default=None, help="a gateway started elsewhere (with --simulator-url)")
+@click.option("--simulator-url", default=None, help="our simulator started elsewhere (vposlab-simulator serve)")
+@click.option(
+    "--gateway",
+    "gateway_kind",
+    type=click.Choice(["vposlab", "other"]),
+    default="vposlab",
+    show_default=True,
+    help="with --gateway-url: is it vposlab (its console is driven) or another gateway",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING"], case_sensitive=False),
     default="INFO",
@@ -144,12 +178,27 @@ def run_lab(workdir: Path | None) -> None:
     default=PROJECT_ROOT / "features",
     hidden=True,  # the project's feature suite; another folder only to test the command itself
 )
-def check(out_dir: Path, fail_on_no_go: bool, keyword: str | None, log_level: str, features_dir: Path) -> None:
-    """Readiness run against the local lab: features, then reports/out/readiness.{html,json} and JUnit XML.
+def check(
+    out_dir: Path,
+    fail_on_no_go: bool,
+    keyword: str | None,
+    items: tuple[str, ...],
+    target_file: Path | None,
+    gateway_url: str | None,
+    simulator_url: str | None,
+    gateway_kind: str,
+    log_level: str,
+    features_dir: Path,
+) -> None:
+    """Readiness run: features, then reports/out/readiness.{html,json} and JUnit XML.
 
-    The lab's secrets are fresh for every run, unless ``VPOSLAB_LAB_SECRETS`` plants some (a JSON object naming
-    LabSecrets fields: canary values for the secrets scan).
+    Against the local lab by default (gateway and simulator started here on free ports, with a virtual clock), or a
+    target started elsewhere: ``--gateway-url URL --simulator-url URL``, or ``--target FILE`` (see lab/targets.py
+    and the README). The lab's secrets are fresh for every run, unless ``VPOSLAB_LAB_SECRETS`` plants some (a JSON
+    object naming LabSecrets fields: canary values for the secrets scan).
     """
+    chosen = _chosen_target(target_file, gateway_url, simulator_url, gateway_kind)
+    selection = _item_selection(items)
     secrets = _lab_secrets(os.environ.get(SECRETS_ENV))  # a bad plant is refused before anything is removed
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -161,6 +210,7 @@ def check(out_dir: Path, fail_on_no_go: bool, keyword: str | None, log_level: st
         SECRETS_ENV: json.dumps(asdict(secrets)),
         OUT_ENV: str(out_dir),
         LOG_LEVEL_ENV: log_level.upper(),
+        TARGET_ENV: chosen.to_env(),
     }
     command = [
         sys.executable,
@@ -177,32 +227,37 @@ def check(out_dir: Path, fail_on_no_go: bool, keyword: str | None, log_level: st
     ]
     if keyword:
         command += ["-k", keyword]
+    if selection:
+        command += ["-m", selection]
     click.echo("running the feature suite: " + " ".join(command[2:]))
     started = time.time()
     pytest_rc, output, start_error = run_features(command, env=env, cwd=PROJECT_ROOT)
-    if keyword:
-        _refuse_a_filter_that_selects_nothing(keyword, pytest_rc, output)
+    if keyword or selection:
+        _refuse_a_filter_that_selects_nothing(keyword, items, pytest_rc, output)
     run = run_outcome(pytest_rc, output, start_error, out_dir / "cucumber.json", out_dir / "pytest-junit.xml")
     results, run = _results(out_dir / "cucumber.json", run)
-    target = _target(out_dir / "target.json")
+    target = _target(out_dir / "target.json", chosen)
     target.update(started_at=_iso(started), finished_at=_iso(time.time()), pytest_exit_code=pytest_rc)
     if keyword:
         target["scenario_filter"] = keyword  # a partial run must say so in the report
+    if items:
+        target["items_selected"] = list(items)
     evidence = _evidence(out_dir / "evidence.jsonl", target)
+    redacted = [*secrets.values(), *target_secret_values(chosen, os.environ)]
     try:
         report = build_report(
             load_checklist(),
             results,
             target=target,
             evidence=evidence,
-            secrets=secrets.values(),
+            secrets=redacted,
             run=run,
             declared=declared_coverage(features_dir),
-            notes=LAB_NOTES,
+            notes=LAB_NOTES if chosen.kind is TargetKind.LAB else {},
         )
         files = write_report(report, out_dir)
     except ReportError as exc:
-        click.echo(f"error [{exc.code}]: {Redactor(secrets.values()).text(exc.message)}", err=True)
+        click.echo(f"error [{exc.code}]: {Redactor(redacted).text(exc.message)}", err=True)
         raise SystemExit(EXIT_BROKEN) from exc
     click.echo(f"verdict: {report.verdict}")
     if not report.run.completed:
@@ -272,13 +327,49 @@ def run_outcome(pytest_rc: int | None, output: str, start_error: str | None, cuc
     )
 
 
-def _refuse_a_filter_that_selects_nothing(keyword: str, pytest_rc: int | None, output: str) -> None:
+def _chosen_target(
+    target_file: Path | None, gateway_url: str | None, simulator_url: str | None, gateway_kind: str
+) -> Target:
+    try:
+        if target_file is not None:
+            if gateway_url or simulator_url:
+                raise click.UsageError("--target and --gateway-url/--simulator-url exclude each other")
+            return load_target_file(target_file)
+        if gateway_url or simulator_url:
+            if not (gateway_url and simulator_url):
+                raise click.UsageError("--gateway-url and --simulator-url go together (or use --target FILE)")
+            return target_from_urls(gateway_url, simulator_url, gateway=gateway_kind)
+    except TargetError as exc:
+        raise click.UsageError(str(exc)) from exc
+    return LAB_TARGET
+
+
+def _item_selection(items: Sequence[str]) -> str | None:
+    """A pytest -m expression selecting the scenarios tagged with ``items`` (their Gherkin tags are markers)."""
+    known = {entry.id for entry in load_checklist()}
+    chosen = []
+    for value in items:
+        item_id = value.strip().upper()
+        if item_id not in known:
+            raise click.UsageError(f"--item {value!r} is not a checklist item (RC-01..RC-{len(known):02d})")
+        chosen.append(item_id)
+    return " or ".join(dict.fromkeys(chosen)) or None
+
+
+def _refuse_a_filter_that_selects_nothing(
+    keyword: str | None, items: Sequence[str], pytest_rc: int | None, output: str
+) -> None:
     if pytest_rc == 5:  # pytest.ExitCode.NO_TESTS_COLLECTED: every scenario was deselected
+        chosen = " and ".join(
+            part
+            for part in (f"-k {keyword!r}" if keyword else "", f"--item {' '.join(items)}" if items else "")
+            if part
+        )
         raise click.UsageError(
-            f"-k {keyword!r} selects no scenario: nothing ran and no report was written."
+            f"{chosen} selects no scenario: nothing ran and no report was written."
             " Check the expression against the scenario names (pytest --collect-only -q features)."
         )
-    if pytest_rc == 4 and "Wrong expression passed to '-k'" in output:
+    if keyword and pytest_rc == 4 and "Wrong expression passed to '-k'" in output:
         raise click.UsageError(f"-k {keyword!r} is not a valid pytest -k expression: no report was written.")
 
 
@@ -293,13 +384,15 @@ def _results(cucumber: Path, run: RunOutcome) -> tuple[tuple[ScenarioResult, ...
         return (), RunOutcome(completed=False, problem=problem, exit_code=run.exit_code, output_tail=run.output_tail)
 
 
-def _target(path: Path) -> dict[str, Any]:
-    """What the run says it tested (written by the features' lab fixture); the lab's name when it wrote nothing."""
+def _target(path: Path, chosen: Target) -> dict[str, Any]:
+    """What the run says it tested (written by the features' lab fixture); the target as chosen when it wrote
+    nothing (the run broke off before the fixture ran)."""
+    fallback = chosen.describe()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # never written (the run broke off before the lab started) or cut short
-        return {"name": "local lab (simulator)"}
-    return data if isinstance(data, dict) else {"name": "local lab (simulator)"}
+    except (OSError, ValueError):
+        return fallback
+    return data if isinstance(data, dict) else fallback
 
 
 def _evidence(path: Path, target: dict[str, Any]) -> tuple[Evidence, ...]:

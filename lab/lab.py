@@ -74,6 +74,10 @@ class LabSecrets:
             raise ValueError("every lab secret must be a string of at least 8 characters")
         return cls(**data)
 
+    def named(self) -> dict[str, str]:
+        """Every secret by its field name (for secrets scans; never for output)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
     def values(self) -> list[str]:
         return [
             self.client_secret,
@@ -217,6 +221,25 @@ class Lab:
             callback_url=self.callback_url,
             callback_key=s.callback_key,
         )
+
+    def internals(self, what: str) -> GatewayContext:
+        """The running gateway's context (database, clock) for a step that reads ``what`` from its own records;
+        a target started elsewhere has no such thing (``features/support/remote_target.py``)."""
+        assert self.gateway is not None, f"the lab's gateway is not running ({what})"
+        return self.gateway
+
+    def named_secrets(self) -> dict[str, str]:
+        return self.secrets.named()
+
+    def require_ours(self, what: str) -> None:
+        """The lab's gateway is vposlab: whatever only our gateway has is here."""
+
+    def bank_credentials(self) -> dict[str, dict[str, str]]:
+        """The bank user and password per currency (for the parity probe; never for output)."""
+        return {
+            currency: {"user_name": user, "password": self.secrets.bank_password(currency)}
+            for currency, (user, _) in CURRENCY_MERCHANTS.items()
+        }
 
     @property
     def log_path(self) -> Path:

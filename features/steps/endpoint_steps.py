@@ -138,9 +138,11 @@ class PaidOrders:
 
 def _lab_credentials(lab: Lab, wrong_for: str | None = None) -> dict[str, Credentials]:
     found = {}
-    for currency, creds in lab.settings().provider_credentials.items():
-        password = creds.password.get_secret_value()
-        found[currency] = Credentials(creds.user_name, "wrong-" + password[::-1] if currency == wrong_for else password)
+    for currency, creds in lab.bank_credentials().items():
+        password = creds["password"]
+        if currency == wrong_for:
+            password = "wrong-" + password[::-1]
+        found[currency] = Credentials(creds["user_name"], password)
     return found
 
 

@@ -139,8 +139,7 @@ def ecwid(control: SimulatorControl) -> Iterator[EcwidControl]:
 
 @pytest.fixture
 def gateway_state(lab: Lab) -> GatewayState:
-    assert lab.gateway is not None, "the lab's gateway is not running"
-    return GatewayState(lab.gateway.db)
+    return GatewayState(lab.internals("the gateway's payment attempts and exceptions").db)
 
 
 def _attempt(gateway_state: GatewayState, order_id: str, md_order: str) -> AttemptRow:

@@ -131,8 +131,7 @@ def money(control: SimulatorControl) -> Iterator[MoneyControl]:
 
 @pytest.fixture
 def records(lab: Lab) -> GatewayRecords:
-    assert lab.gateway is not None
-    return GatewayRecords(lab.gateway.db)
+    return GatewayRecords(lab.internals("the gateway's payments, refunds and exceptions").db)
 
 
 def payment_of(md_order: str, records: GatewayRecords) -> Payment:
@@ -431,8 +430,7 @@ def token_renewed(ecwid_outage: EcwidOutage, money: MoneyControl) -> None:
 
 @when("the operator opens today's reconciliation in the console", target_fixture="reconciliation")
 def open_reconciliation(operator: Operator, lab: Lab, scenario_state: ScenarioState) -> ReconciliationSeen:
-    assert lab.gateway is not None
-    day = lab.gateway.clock.now().astimezone(UTC).date().isoformat()
+    day = lab.internals("the gateway's day").clock.now().astimezone(UTC).date().isoformat()
     page = operator.console.open_reconciliation(day)
     seen = ReconciliationSeen(day, page)
     scenario_state.register(seen)

@@ -13,7 +13,7 @@ import os
 import secrets
 import subprocess
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from cryptography.fernet import Fernet
 from pytest_bdd import given, parsers, then, when
 from sqlalchemy import or_, select
 
-from features.support.secret_scan import BrowserTap, SecretScan, named_secrets
+from features.support.secret_scan import BrowserTap, SecretScan
 from features.support.state import EcwidOrderUnderTest, Shopper
 from gateway.services.config_audit import KNOWN_SAMPLE_KEYS
 from gateway.services.tokens import TokenBox
@@ -30,10 +30,6 @@ from lab import Lab
 
 GATEWAY_CLI = [sys.executable, "-c", "from gateway.cli import main; main()"]
 AUDIT_TIMEOUT_S = 60
-
-
-def lab_secret_names(lab: Lab) -> dict[str, str]:
-    return named_secrets((f.name, getattr(lab.secrets, f.name)) for f in fields(lab.secrets))
 
 
 # --- RC-25: secrets ------------------------------------------------------------------------------------------
@@ -53,7 +49,7 @@ def log_offset(lab: Lab) -> int:
 
 @then("no address, header or page the customer's browser received holds a secret")
 def browser_saw_no_secret(browser_tap: BrowserTap, shopper: Shopper, lab: Lab) -> None:
-    scan = SecretScan(lab_secret_names(lab))
+    scan = SecretScan(lab.named_secrets())
     unread = browser_tap.scan(scan)
     scan.text("the page the customer is on now", shopper.page.content())
     assert not scan.leaks, f"secrets reached the customer's browser: {scan.describe()}"
@@ -63,7 +59,7 @@ def browser_saw_no_secret(browser_tap: BrowserTap, shopper: Shopper, lab: Lab) -
 
 @then("the gateway's log lines since then hold no secret")
 def logs_hold_no_secret(lab: Lab, log_offset: int) -> None:
-    scan = SecretScan(lab_secret_names(lab))
+    scan = SecretScan(lab.named_secrets())
     lines = scan.log_lines(lab.log_path, log_offset)
     assert lines > 0, f"the gateway logged nothing during the payment ({lab.log_path}): nothing was checked"
     assert not scan.leaks, f"secrets in the gateway's log: {scan.describe()}"
@@ -71,17 +67,15 @@ def logs_hold_no_secret(lab: Lab, log_offset: int) -> None:
 
 @then("the gateway's database holds no secret in the clear")
 def database_holds_no_secret(lab: Lab) -> None:
-    assert lab.gateway is not None
-    scan = SecretScan(lab_secret_names(lab))
-    rows = scan.database(lab.gateway.db.engine)
+    scan = SecretScan(lab.named_secrets())
+    rows = scan.database(lab.internals("the gateway's database").db.engine)
     assert rows > 0, "the gateway's database is empty: nothing was checked"
     assert not scan.leaks, f"secrets in the gateway's database: {scan.describe()}"
 
 
 @then("the store's Ecwid token is kept encrypted and opens only with the gateway's token key")
 def token_encrypted_at_rest(lab: Lab, order_under_test: EcwidOrderUnderTest) -> None:
-    assert lab.gateway is not None
-    with lab.gateway.db.session() as session:
+    with lab.internals("the gateway's stored Ecwid tokens").db.session() as session:
         sealed = session.scalars(
             select(PaymentSession.token_encrypted).where(
                 or_(
@@ -155,7 +149,8 @@ def run_audit(environment: dict[str, str]) -> AuditRun:
 
 
 @given("a gateway configuration ready for REAL", target_fixture="audit_environment")
-def ready_configuration() -> dict[str, str]:
+def ready_configuration(lab: Lab) -> dict[str, str]:
+    lab.require_ours("the configuration audit (vposlab-gateway audit)")
     return real_ready_environment()
 
 
@@ -182,6 +177,7 @@ def operator_runs_audit(audit_environment: dict[str, str]) -> AuditRun:
 
 @when("the lab gateway's own configuration is audited", target_fixture="audit_run")
 def audit_lab_configuration(lab: Lab) -> AuditRun:
+    lab.internals("the configuration the gateway runs with")
     audit: dict[str, Any] = lab.configuration_audit()
     return AuditRun(0 if audit["ready"] else 1, audit["findings"], audit["ready"], json.dumps(audit))
 

@@ -345,3 +345,62 @@ def test_unusable_planted_secrets_are_a_usage_error_before_anything_is_removed(
     assert result.exit_code == 2
     assert said in result.output
     assert (out / "readiness.json").read_text(encoding="utf-8") == "{}"
+
+
+# ---------------------------------------------------------------- choosing scenarios by item, choosing the target
+
+
+def test_item_selects_the_scenarios_tagged_with_it(tmp_path: Path) -> None:
+    result, out = check(tmp_path, suite(tmp_path), "--item", "rc-01")
+
+    assert result.exit_code == 0, result.output
+    data = report_of(out)
+    assert data["target"]["items_selected"] == ["rc-01"]
+    assert item(data, "RC-01")["status"] == "PASS"
+    assert item(data, "RC-05")["status"] == "NOT RUN"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--item", "RC-99"), "--item 'RC-99' is not a checklist item"),
+        (("--item", "RC-02"), "--item RC-02 selects no scenario"),
+        (("--item", "RC-01", "-k", "declined"), "-k 'declined' and --item RC-01 selects no scenario"),
+        (("--gateway-url", "http://127.0.0.1:9"), "--gateway-url and --simulator-url go together"),
+        (
+            ("--gateway-url", "http://127.0.0.1:9", "--simulator-url", "http://127.0.0.1:8", "--gateway", "other"),
+            "payment_url and callback_url must be given",
+        ),
+    ],
+)
+def test_a_selection_or_target_that_cannot_run_is_a_usage_error(
+    tmp_path: Path, args: tuple[str, ...], said: str
+) -> None:
+    result, out = check(tmp_path, suite(tmp_path), *args)
+
+    assert result.exit_code == 2
+    assert said in result.output
+    assert not (out / "readiness.json").exists()
+
+
+def test_a_target_file_reaches_the_features_and_the_report(tmp_path: Path) -> None:
+    target = tmp_path / "target.toml"
+    target.write_text(
+        'name = "staging"\nkind = "simulator"\ngateway = "vposlab"\n'
+        'gateway_url = "http://127.0.0.1:8000"\nsimulator_url = "http://127.0.0.1:8101"\n',
+        encoding="utf-8",
+    )
+    conftest = """\
+import json
+import os
+from pathlib import Path
+
+def pytest_sessionstart(session):
+    Path(os.environ["VPOSLAB_REPORT_DIR"], "child-target.json").write_text(os.environ["VPOSLAB_TARGET"])
+"""
+    result, out = check(tmp_path, suite(tmp_path, conftest=conftest), "--target", str(target))
+
+    assert result.exit_code == 0, result.output
+    seen = json.loads((out / "child-target.json").read_text(encoding="utf-8"))
+    assert (seen["name"], seen["kind"], seen["gateway_url"]) == ("staging", "simulator", "http://127.0.0.1:8000")
+    assert report_of(out)["target"]["name"] == "staging"  # the features wrote no target.json: the chosen one
