@@ -61,6 +61,7 @@ from reports import (
 from reports.evidence import Evidence
 from reports.redact import Redactor
 from reports.results import ScenarioResult
+from reports.verify_cli import verify
 
 SECRETS_ENV = "VPOSLAB_LAB_SECRETS"
 OUT_ENV = "VPOSLAB_REPORT_DIR"
@@ -100,6 +101,7 @@ def main() -> None:
 
 
 main.add_command(probe)  # vposlab probe callback | bank: the REAL endpoints (RC-34, RC-35)
+main.add_command(verify)  # vposlab verify REPORT: hashes, signature and verdict rules of a report, after the run
 
 
 @main.command("lab")
