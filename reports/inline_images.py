@@ -6,6 +6,9 @@ URI. Measured on the lab's 1280-pixel-wide screenshots: 800 px WebP at quality 7
 PNG (a 1280x720 page: ~35 KB PNG -> ~7 KB; a 1280x2039 full page: 133 KB -> 27 KB) and its text stays readable;
 JPEG at the same width and quality is about twice the size of WebP.
 
+Never larger than the file itself: when the original (PNG, JPEG or WebP) is smaller than its WebP re-encoding (a
+flat synthetic page compresses better losslessly), the original bytes are inlined as they are.
+
 Guarantees: only files inside the report folder are read (a path that resolves elsewhere, e.g. through a symlink,
 is refused); a missing, unreadable or oversized file never breaks the report: ``inline_screenshot`` returns an
 ``InlineImage`` with ``problem`` set, and the HTML says so in the screenshot's place.
@@ -25,6 +28,7 @@ MAX_WIDTH = 800
 MAX_HEIGHT = 16000  # WebP cannot be taller than 16383 pixels
 QUALITY = 70
 MAX_PIXELS = 80_000_000  # a screenshot larger than this is not a screenshot: refused, never decoded
+_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +76,14 @@ def inline_screenshot(
                 if image.width * image.height > MAX_PIXELS:
                     return InlineImage(None, problem=f"too large to inline ({image.width}x{image.height} pixels)")
                 data, width, height = encode(image, max_width=max_width, quality=quality)
+                mime = "image/webp"
+                if image.format in _MIME and original <= len(data):
+                    data, width, height, mime = path.read_bytes(), image.width, image.height, _MIME[image.format]
     except FileNotFoundError:
         return InlineImage(None, problem="the screenshot file is missing")
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         return InlineImage(None, problem=f"not a readable image ({type(exc).__name__})")
     except OSError as exc:
         return InlineImage(None, problem=f"cannot be read ({exc.strerror or type(exc).__name__})")
-    uri = "data:image/webp;base64," + base64.b64encode(data).decode("ascii")
+    uri = f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
     return InlineImage(uri, width, height, original, len(uri))

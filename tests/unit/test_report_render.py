@@ -12,13 +12,14 @@ import pytest
 from markupsafe import escape as html_escape
 
 from reports.build import build_report
-from reports.checklist import load_checklist
+from reports.checklist import Checklist, ChecklistItem, load_checklist
 from reports.evidence import Evidence, EvidenceKind
 from reports.html_view import PRINT_SCRIPT
 from reports.model import Report
 from reports.render import _environment, error_summary, example_of, render_html, render_json, render_junit
 from reports.results import ScenarioResult, Status, StepResult
 from reports.run import RunOutcome
+from reports.run_log import Attempt, LoggedTest, RunLog
 
 NOW = datetime(2025, 1, 31, 12, 0, tzinfo=UTC)
 SECRET = "s3cr3t-T0ken/+="
@@ -427,3 +428,74 @@ def test_item_notes_appear_in_the_html_and_json() -> None:
     )
     rc34 = next(item for item in json.loads(render_json(report))["items"] if item["id"] == "RC-34")
     assert rc34["note"] == note
+
+
+# ---------------------------------------------------------------- JUnit: the verdict is a testcase a CI can fail on
+
+SMALL_JUNIT = Checklist(
+    items=(
+        ChecklistItem("RC-01", "Card payment succeeds", blocking=True),
+        ChecklistItem("RC-16", "Ecwid API temporary failures", blocking=True),
+    )
+)
+
+
+def junit_cases(report: Report) -> dict[str, ET.Element]:
+    suite = ET.fromstring(render_junit(report))  # noqa: S314 - our own output
+    return {case.get("name", "").split(" ")[0]: case for case in suite.findall("testcase")}
+
+
+def test_junit_go_is_a_passing_verdict_testcase() -> None:
+    report = build_report(
+        SMALL_JUNIT,
+        [scenario("Paid", Status.PASSED, "RC-01"), scenario("Ecwid 503", Status.PASSED, "RC-16")],
+        target={},
+        generated_at=NOW,
+    )
+
+    suite = ET.fromstring(render_junit(report))  # noqa: S314 - our own output
+    verdict = junit_cases(report)["verdict"]
+    assert list(verdict) == []
+    assert suite.get("failures") == "0"
+    assert suite.find("properties/property[@name='verdict']").get("value") == "GO"  # type: ignore[union-attr]
+
+
+def test_junit_no_go_fails_the_verdict_testcase_with_the_failed_rules() -> None:
+    report = build_report(SMALL_JUNIT, [scenario("Paid", Status.FAILED, "RC-01", error="E   boom")], target={},
+                          generated_at=NOW)  # fmt: skip
+
+    failure = junit_cases(report)["verdict"].find("failure")
+
+    assert failure is not None
+    assert failure.get("type") == "NO-GO"
+    assert failure.get("message") == (
+        "NO-GO: V-02 no item FAIL (blocking or not); V-03 every blocking item PASS (NOT RUN is never PASS;"
+        " NOT APPLICABLE and TO WITNESS do not block)"
+    )
+    assert "  - RC-01 (blocking) FAIL: 1 of 1 scenario failed: 'Paid'" in (failure.text or "")
+    assert "  - RC-16 (blocking) NOT RUN: no scenario covers this item yet" in (failure.text or "")
+
+
+def test_junit_not_applicable_is_skipped_with_its_reason_and_a_flaky_scenario_is_a_property() -> None:
+    node = scenario_id("Paid")
+    log = RunLog(
+        tests={
+            node: LoggedTest(node, ("RC-01",), (Attempt(Status.FAILED, 1.0, "Timeout"), Attempt(Status.PASSED, 1.0))),
+            "f.py::test_ecwid": LoggedTest(
+                "f.py::test_ecwid",
+                ("RC-16",),
+                (Attempt(Status.SKIPPED, 0, None, "NOT APPLICABLE: needs the simulator"),),
+            ),
+        }
+    )
+    report = build_report(SMALL_JUNIT, [scenario("Paid", Status.PASSED, "RC-01")], target={}, run_log=log,
+                          generated_at=NOW)  # fmt: skip
+
+    cases = junit_cases(report)
+    skipped = cases["RC-16"].find("skipped")
+    assert skipped is not None
+    assert skipped.get("message") == "NOT APPLICABLE: 1 of 1 scenario not applicable: needs the simulator"
+    assert cases["RC-01"].find("properties/property[@name='flaky']").get("value") == "1"  # type: ignore[union-attr]
+    assert "flaky: 'Paid' passed on attempt 2; earlier: Timeout" in (cases["RC-01"].findtext("system-out") or "")
+    assert cases["verdict"].find("failure") is None
+    assert "NOT APPLICABLE, not counted: RC-16" in (cases["verdict"].findtext("system-out") or "")
