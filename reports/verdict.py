@@ -4,7 +4,8 @@ Role: pure functions over scenario statuses; no I/O, no formatting beyond the re
 
 Item rule (its scenarios are the results tagged with its id; ``declared`` is how many scenario examples the feature
 files tag with it, None when unknown; ``total`` is the larger of the two counts). A scenario skipped with a reason
-starting ``NOT APPLICABLE:`` does not apply to the target (the convention the feature suite follows, see
+starting ``NOT APPLICABLE:`` does not apply to the target; one skipped with ``NOT RUN: <why>`` could not be checked
+from here and is grouped by ``<why>`` (the conventions of ``features/support/applicability.py``; see also
 ``reports.run_log``):
 - a witnessed step (RC-37)          -> TO WITNESS after GO (FAIL only if a rehearsal scenario failed); never PASS
 - no result, none declared          -> NOT RUN, "no scenario covers this item yet"
@@ -49,6 +50,7 @@ NO_SCENARIO = "no scenario covers this item yet"
 RUN_INCOMPLETE = "the feature run did not complete"
 TO_WITNESS = "to witness and sign after GO: a person carries it out on REAL after the switch"
 NOT_APPLICABLE_PREFIX = "NOT APPLICABLE:"
+NOT_RUN_PREFIX = "NOT RUN:"  # a skip that says so itself: "NOT RUN: <why it could not be checked from here>"
 FAILED_CAUSE = "scenarios failed"
 NO_RESULT_CAUSE = "declared scenarios produced no result"
 SKIPPED_NO_REASON = "skipped without a reason"
@@ -132,9 +134,19 @@ def run_incomplete_reason(problem: str) -> str:
     return f"{RUN_INCOMPLETE}: {problem}"
 
 
+def skip_cause(skip_reason: str | None) -> str:
+    """Why a skipped scenario did not run, as the summary groups it: ``NOT RUN: <why>`` gives ``<why>``, any other
+    reason ``skipped: <reason>``."""
+    if not skip_reason:
+        return SKIPPED_NO_REASON
+    if skip_reason.upper().startswith(NOT_RUN_PREFIX):
+        return skip_reason[len(NOT_RUN_PREFIX) :].strip() or SKIPPED_NO_REASON
+    return f"skipped: {skip_reason}"
+
+
 def _not_run_causes(outcomes: Sequence[ScenarioOutcome], missing: int) -> list[str]:
     causes = [
-        f"skipped: {o.skip_reason}" if o.skip_reason else SKIPPED_NO_REASON
+        skip_cause(o.skip_reason)
         for o in outcomes
         if o.status is Status.SKIPPED and not_applicable_reason(o.skip_reason) is None
     ]
@@ -197,7 +209,7 @@ def item_outcome(
         return ItemOutcome(ItemStatus.NOT_RUN, reason, str(incomplete))
     missing = total - ran
     causes = _not_run_causes(outcomes, missing)
-    skipped_reasons = [c for c in causes if c.startswith("skipped: ")]
+    skipped_reasons = [c for c in causes if c not in (NO_RESULT_CAUSE, SKIPPED_NO_REASON)]
     reason = f"{applicable - passed} of {total} {_plural(total)} did not run"
     if skipped_reasons:
         reason += f" ({'; '.join(skipped_reasons)})"

@@ -108,6 +108,14 @@ def test_a_plain_skip_next_to_not_applicable_ones_is_not_run_with_its_reason() -
     assert outcome.cause == "skipped: bank TEST unreachable"
 
 
+def test_a_skip_that_says_not_run_is_grouped_by_its_own_words() -> None:
+    outcome = item_outcome([("a", Status.SKIPPED, "NOT RUN: VPOSLAB_BANK_PASSWORD is not set")])
+
+    assert outcome.status is ItemStatus.NOT_RUN
+    assert outcome.reason == "1 of 1 scenario did not run (VPOSLAB_BANK_PASSWORD is not set)"
+    assert outcome.cause == "VPOSLAB_BANK_PASSWORD is not set"
+
+
 def test_declared_scenarios_without_a_result_keep_an_item_from_being_not_applicable() -> None:
     assert item_outcome([("a", Status.SKIPPED, SIM)], declared=2).status is ItemStatus.NOT_RUN
 
