@@ -33,6 +33,10 @@ from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence, recorder, report_dir
 from features.support.evidence import evidence as evidence  # the fixture, re-exported
 from features.support.evidence import pytest_runtest_makereport as pytest_runtest_makereport  # the Cucumber ids
+from features.support.progress import pytest_collection_finish as pytest_collection_finish  # item-by-item progress
+from features.support.progress import pytest_configure as pytest_configure
+from features.support.progress import pytest_report_teststatus as pytest_report_teststatus
+from features.support.progress import pytest_runtest_logreport as pytest_runtest_logreport
 from features.support.remote_target import RemoteTarget
 from features.support.state import ScenarioState
 from features.support.state import scenario_state as scenario_state  # the fixture, re-exported (evidence only)

@@ -66,6 +66,7 @@ from reports.verify_cli import verify
 SECRETS_ENV = "VPOSLAB_LAB_SECRETS"
 OUT_ENV = "VPOSLAB_REPORT_DIR"
 LOG_LEVEL_ENV = "VPOSLAB_LOG_LEVEL"
+PROGRESS_ENV = "VPOSLAB_PROGRESS"  # one line per scenario and per item (features/support/progress.py)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_FAILED = 1
 EXIT_BROKEN = 2
@@ -213,6 +214,7 @@ def check(
         OUT_ENV: str(out_dir),
         LOG_LEVEL_ENV: log_level.upper(),
         TARGET_ENV: chosen.to_env(),
+        PROGRESS_ENV: "1",
     }
     command = [
         sys.executable,
