@@ -107,21 +107,24 @@ def worker(interval: float, once: bool) -> None:
     import signal
     import threading
 
+    log = logging.getLogger("gateway.worker")
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("worker_stopping signal=%s", signal.Signals(signum).name)
+        stop.set()
+
+    if not once:  # before anything slow: a SIGTERM during start-up stops it cleanly too
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
     ctx = _context(_settings())
     try:
         if once:
             run_pass(ctx)
             return
-        stop = threading.Event()
-
-        def request_stop(signum: int, _frame: object) -> None:
-            logging.getLogger("gateway.worker").info("worker_stopping signal=%s", signal.Signals(signum).name)
-            stop.set()
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
+        log.info("worker_started interval=%ss", interval)
         run_forever(ctx, interval_s=interval, stop=stop)
-        logging.getLogger("gateway.worker").info("worker_stopped")
+        log.info("worker_stopped")
     finally:
         ctx.db.dispose()
 

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,12 +109,24 @@ def test_worker_stops_after_its_pass_on_sigterm(env: dict[str, str]) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
+    lines: list[str] = []
+    assert process.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr or []), daemon=True)
+    reader.start()
     try:
-        time.sleep(2)  # several passes
-        assert process.poll() is None, "the worker died"
+        deadline = time.monotonic() + 60  # start-up is slow on a busy machine: wait for passes, not a fixed time
+        while sum("worker_pass" in line for line in lines) < 3 and time.monotonic() < deadline:
+            assert process.poll() is None, "the worker died: " + "".join(lines)[-2000:]
+            time.sleep(0.1)
     finally:
         process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=20)
+        process.wait(timeout=20)
+        reader.join(timeout=10)
+    assert process.stdout is not None
+    stdout = process.stdout.read()
+    process.stdout.close()
+    process.stderr.close()
+    stderr = "".join(lines)
     assert process.returncode == 0
     assert "worker_pass" in stderr
     assert "worker_stopping signal=SIGTERM" in stderr and "worker_stopped" in stderr
