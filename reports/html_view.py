@@ -31,7 +31,7 @@ from markupsafe import Markup
 from reports.audit import ConfigurationAudit
 from reports.evidence import Evidence, EvidenceEntry, EvidenceKind, is_web_url, parse_time
 from reports.history import Comparison
-from reports.inline_images import inline_screenshot
+from reports.inline_images import InlineImage, inline_all
 from reports.model import ItemResult, ItemStatus, Report, ReportScenario, RuleOutcome, Verdict
 from reports.text import error_summary, example_of, format_duration, format_value
 
@@ -113,19 +113,27 @@ def _entries_view(record: Evidence) -> list[dict[str, Any]]:
 
 
 class _Images:
-    """Inlines each screenshot once per render and keeps the size figures."""
+    """Inlines every screenshot the report shows (all at once, on every core) and keeps the size figures."""
 
-    def __init__(self, folder: Path | None) -> None:
+    def __init__(self, folder: Path | None, report: Report) -> None:
         self.folder = folder
         self.original_bytes = 0
         self.inlined_bytes = 0
         self.count = 0
+        paths = (
+            record.path
+            for item in report.items
+            for scenario in item.scenarios
+            for record in scenario.evidence
+            if record.kind is EvidenceKind.SCREENSHOT and record.path
+        )
+        self.inlined: dict[str, InlineImage] = inline_all(folder, paths) if folder is not None else {}
 
     def view(self, record: Evidence) -> dict[str, Any]:
         assert record.path is not None
         if self.folder is None:  # no folder: a preview next to the files, linked (not self-contained)
             return {"src": _href(record.path), "problem": None, "width": None, "height": None}
-        image = inline_screenshot(self.folder, record.path)
+        image = self.inlined[record.path]
         if image.data_uri is not None:
             self.count += 1
             self.original_bytes += image.original_bytes
@@ -307,7 +315,7 @@ def html_context(
 ) -> dict[str, Any]:
     """The template's whole world: plain strings, numbers, lists and dicts."""
     hashes = hashes or {}
-    images = _Images(folder)
+    images = _Images(folder, report)
     first_seen: dict[str, str] = {}
     items = [_item_view(item, first_seen, images, hashes) for item in report.items]
     identity, urls, other = _identity(report)
