@@ -25,10 +25,10 @@ import click
 
 from reports.build import build_report, write_report
 from reports.checklist import load_checklist
-from reports.errors import ReportError, TargetError
+from reports.errors import HistoryError, ReportError, TargetError
 from reports.evidence import load_evidence
-from reports.history import compare, latest_history
-from reports.model import Verdict
+from reports.history import Comparison, compare, latest_history
+from reports.model import Report, Verdict
 from reports.redact import Redactor
 from reports.reproducibility import collect
 from reports.results import load_cucumber
@@ -63,6 +63,18 @@ def _secrets(values: tuple[str, ...], env_names: tuple[str, ...]) -> list[str]:
         if value:
             secrets.append(value)
     return secrets
+
+
+def _comparison(out_dir: Path, report: Report, redactor: Redactor) -> Comparison | None:
+    """This run against the folder's previous one; an unreadable previous report is said, and not compared."""
+    previous = latest_history(out_dir)
+    if previous is None:
+        return None
+    try:
+        return compare(previous, report)
+    except HistoryError as exc:
+        click.echo(f"warning: not compared with the previous run: [{exc.code}] {redactor.text(exc.message)}", err=True)
+        return None
 
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
@@ -125,8 +137,7 @@ def main(
             run_log=load_run_log(report_log) if report_log is not None else None,
             reproducibility=collect(commit=commit, seed=seed, command=rerun_command),
         )
-        previous = latest_history(out_dir)
-        comparison = compare(previous, report) if previous is not None else None
+        comparison = _comparison(out_dir, report, redactor)
         key = None if no_sign else load_signing_key()
         paths = write_report(report, out_dir, signing_key=key, comparison=comparison)
     except ReportError as exc:

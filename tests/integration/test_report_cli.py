@@ -104,6 +104,23 @@ def test_a_second_run_prints_what_changed_since_the_first(tmp_path: Path) -> Non
     assert len(list((out / "history").glob("*.json"))) == 2
 
 
+def test_an_unreadable_previous_run_is_said_and_the_report_is_still_written(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "history").mkdir(parents=True)
+    broken = out / "history" / "20250101T000000Z.json"
+    broken.write_text("{cut", encoding="utf-8")
+
+    result = invoke("--cucumber", str(all_passing(tmp_path)), "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "warning: not compared with the previous run: [history_invalid]"
+        f" {broken}: the previous report is not valid JSON (line 1, column 2: Expecting property name enclosed in"
+        " double quotes)\n"
+    )
+    assert json.loads((out / "readiness.json").read_text(encoding="utf-8"))["comparison"] is None
+
+
 def test_no_go_exits_0_by_default(tmp_path: Path) -> None:
     path = cucumber(tmp_path, scenario("Declined", "failed", "RC-05"))
 
