@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from pytest_bdd import reporting
+from pytest_bdd.scenario import scenario_wrapper_template_registry
 
 from features.steps.bank_flow_steps import *  # noqa: F403 - 3-D Secure, pending and abandoned payments
 from features.steps.chaos_steps import *  # noqa: F403 - callback chaos and bank faults (RC-07..RC-11, RC-26)
@@ -33,10 +35,10 @@ from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence, recorder, report_dir
 from features.support.evidence import evidence as evidence  # the fixture, re-exported
 from features.support.evidence import pytest_runtest_makereport as pytest_runtest_makereport  # the Cucumber ids
+from features.support.progress import progress_line
 from features.support.progress import pytest_collection_finish as pytest_collection_finish  # item-by-item progress
 from features.support.progress import pytest_configure as pytest_configure
 from features.support.progress import pytest_report_teststatus as pytest_report_teststatus
-from features.support.progress import pytest_runtest_logreport as pytest_runtest_logreport
 from features.support.remote_target import RemoteTarget
 from features.support.state import ScenarioState
 from features.support.state import scenario_state as scenario_state  # the fixture, re-exported (evidence only)
@@ -73,6 +75,22 @@ def _write_target(out: Path | None, described: dict[str, Any]) -> None:
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "target.json").write_text(json.dumps(described, indent=2))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.outcome == "rerun":  # an attempt pytest-rerunfailures retries: pytest-bdd's Cucumber writer knows no
+        reporting.test_report_context_registry.pop(report, None)  # such outcome; the report log keeps the attempt
+    progress_line(report)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each scenario's Gherkin names, for the report of one skipped before its first step (not in the Cucumber
+    JSON): the report log carries them as user properties."""
+    for item in items:
+        template = scenario_wrapper_template_registry.get(getattr(item, "function", None))
+        if template is not None:
+            item.user_properties += [("feature", template.feature.name), ("scenario", template.name)]
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -98,7 +98,8 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     return outcome, "", outcome.upper()
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+def progress_line(report: pytest.TestReport) -> None:
+    """Print the scenario's line (and its items' lines) once it ended (called by the conftest's logreport hook)."""
     if not enabled() or str(report.outcome) == "rerun":
         return
     ends = report.when == "call" or (report.when == "setup" and not report.passed)
