@@ -35,6 +35,7 @@ from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence, recorder, report_dir
 from features.support.evidence import evidence as evidence  # the fixture, re-exported
 from features.support.evidence import pytest_runtest_makereport as pytest_runtest_makereport  # the Cucumber ids
+from features.support.lifecycle_evidence import record_lifecycles
 from features.support.progress import progress_line
 from features.support.progress import pytest_collection_finish as pytest_collection_finish  # item-by-item progress
 from features.support.progress import pytest_configure as pytest_configure
@@ -175,4 +176,8 @@ def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature: Any, scen
             own.journal(control_client.journal(since=mark))
         except Exception as exc:  # the journal is evidence: its loss must not fail the scenario
             own.note("simulator request journal", f"not read: {type(exc).__name__}: {exc}")
+    if isinstance(state, ScenarioState):
+        target = request.getfixturevalue("lab") if "lab" in active else None
+        simulator = control_client.http.base_url if isinstance(control_client, SimulatorControl) else None
+        record_lifecycles(own, target, str(simulator) if simulator else None, state.order_ids())
     own.flush()

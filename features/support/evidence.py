@@ -298,6 +298,11 @@ class ScenarioEvidence:
         )
         self.records.append({"kind": "journal", "label": JOURNAL_LABEL, "path": None, "text": text})
 
+    def structured(self, kind: str, label: str, entries: list[dict[str, Any]]) -> None:
+        """A ``timeline`` or ``ecwid_history`` record (``reports.evidence``): entries oldest first."""
+        if self.enabled and entries:
+            self.records.append({"kind": kind, "label": label, "path": None, "text": None, "entries": entries})
+
     def note(self, label: str, text: str) -> None:
         self.records.append({"kind": "note", "label": label, "path": None, "text": text})
 
