@@ -131,7 +131,7 @@ def money(control: SimulatorControl) -> Iterator[MoneyControl]:
 
 @pytest.fixture
 def records(lab: Lab) -> GatewayRecords:
-    return GatewayRecords(lab.internals("the gateway's payments, refunds and exceptions").db)
+    return GatewayRecords(lab.internals("the gateway's record of payments, refunds and exceptions").db)
 
 
 def payment_of(md_order: str, records: GatewayRecords) -> Payment:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from features.support.applicability import not_applicable, not_run_here
-from lab.targets import Target, TargetKind
+from lab.targets import NOT_SECRET, Target, TargetKind
 
 
 class TargetSecrets:
@@ -56,7 +56,8 @@ class TargetSecrets:
 
     def named(self) -> dict[str, str]:
         """Every secret that is set, by name (for the secrets scans and the report's redaction)."""
-        named = {field: value for field, value in self._values.items() if value and field != "bank_credentials"}
+        skipped = {"bank_credentials", *NOT_SECRET}
+        named = {field: value for field, value in self._values.items() if value and field not in skipped}
         for currency, creds in self.bank_credentials().items():
             named[f"bank_password_{currency.lower()}"] = str(creds.get("password", ""))
         return {name: value for name, value in named.items() if value}
@@ -82,7 +83,8 @@ class RemoteTarget:
 
     def __init__(self, target: Target, environ: Mapping[str, str] | None = None) -> None:
         self.spec = target
-        self.secrets = TargetSecrets(target, os.environ if environ is None else environ)
+        self._environ = os.environ if environ is None else environ
+        self.secrets = TargetSecrets(target, self._environ)
 
     # URLs -----------------------------------------------------------------------------------------------------
     @property
@@ -133,7 +135,7 @@ class RemoteTarget:
     @property
     def console_credentials(self) -> tuple[str, str]:
         self._ours("its operator console")
-        user = os.environ.get(self.spec.secrets.console_user, "")
+        user = self._environ.get(self.spec.secrets.console_user, "")
         if not user:
             not_run_here(f"no console operator for the target (environment variable {self.spec.secrets.console_user})")
         return user, self.secrets.console_password

@@ -96,3 +96,15 @@ def test_the_secret_values_set_for_a_target_are_known_for_redaction() -> None:
     }
     values = target_secret_values(target, environ)
     assert "client-secret-1" in values and "bank-pw-1" in values
+
+
+def test_the_console_user_name_is_not_a_secret_to_redact() -> None:
+    target = target_from_urls("http://127.0.0.1:8000", "http://127.0.0.1:8101")
+    environ = {"VPOSLAB_TARGET_CONSOLE_USER": "qa", "VPOSLAB_TARGET_CONSOLE_PASSWORD": "console-pw-1"}
+    assert target_secret_values(target, environ) == ["console-pw-1"]
+
+
+def test_the_url_shortcut_can_name_the_store_that_holds_payments() -> None:
+    target = target_from_urls("http://127.0.0.1:8000", "http://127.0.0.1:8101", held_store_id=1004)
+    assert target.held_store_id == 1004
+    assert target_from_urls("http://127.0.0.1:8000", "http://127.0.0.1:8101").held_store_id is None
