@@ -216,11 +216,13 @@ def check(
         TARGET_ENV: chosen.to_env(),
         PROGRESS_ENV: "1",
     }
+    suite_config = features_dir / "pytest.ini"  # the suite's own pytest configuration, in the repo and installed
     command = [
         sys.executable,
         "-m",
         "pytest",
         str(features_dir),
+        *(["-c", str(suite_config), f"--rootdir={features_dir.parent}"] if suite_config.is_file() else []),
         "-p",
         "no:cacheprovider",
         f"--cucumberjson={out_dir / 'cucumber.json'}",
