@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from faker import Faker
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from pytest_bdd import reporting
 from pytest_bdd.scenario import scenario_wrapper_template_registry
@@ -76,6 +78,14 @@ def _write_target(out: Path | None, described: dict[str, Any]) -> None:
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "target.json").write_text(json.dumps(described, indent=2))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The run's seed (``vposlab check --seed``, in the report): the same random choices when a run is repeated."""
+    seed = os.environ.get("VPOSLAB_SEED")
+    if seed:
+        random.seed(int(seed))
+        Faker.seed(int(seed))
 
 
 @pytest.hookimpl(tryfirst=True)

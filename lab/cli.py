@@ -16,9 +16,11 @@ Exit codes of ``check``: 0 every scenario that ran passed; 1 a scenario failed, 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
+import secrets as secrets_module
 import shutil
 import subprocess
 import sys
@@ -45,20 +47,32 @@ from lab.targets import (
     target_secret_values,
 )
 from reports import (
+    Comparison,
     EvidenceError,
+    HistoryError,
+    Report,
     ReportError,
     ResultsError,
+    RunLog,
     RunOutcome,
+    SigningError,
+    SigningKey,
     assess_pytest_run,
     build_report,
+    collect,
+    compare,
     cucumber_problem,
     junit_errors,
+    latest_history,
     load_checklist,
     load_cucumber,
     load_evidence,
+    load_run_log,
+    load_signing_key,
     write_report,
 )
 from reports.evidence import Evidence
+from reports.history import load_previous
 from reports.redact import Redactor
 from reports.results import ScenarioResult
 from reports.verify_cli import verify
@@ -71,8 +85,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_FAILED = 1
 EXIT_BROKEN = 2
 OUTPUT_LINES_KEPT = 200
-# Files of an earlier check in the output folder: removed first, so nothing there can pass for this run's.
+SEED_ENV = "VPOSLAB_SEED"
+# Files of an earlier check in the output folder: removed first, so nothing there can pass for this run's (history/
+# is kept: the last run is what the next one compares with).
 STALE_FILES = (
+    "report-log.jsonl",
+    "manifest.json",
+    "signature.json",
     "cucumber.json",
     "evidence.jsonl",
     "target.json",
@@ -141,7 +160,24 @@ def run_lab(workdir: Path | None) -> None:
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path), default=PROJECT_ROOT / "reports" / "out", show_default=True
 )
-@click.option("--fail-on-no-go", is_flag=True, help="exit 1 when the verdict is NO-GO")
+@click.option("--no-fail", is_flag=True, help="exit 0 on NO-GO too (the report is written either way)")
+@click.option("--fail-on-no-go", is_flag=True, hidden=True, help="the default now; kept for old scripts")
+@click.option(
+    "--reruns",
+    type=click.IntRange(0, 3),
+    default=1,
+    show_default=True,
+    help="retry a failed scenario this many times; one that passes only on a retry is reported as flaky",
+)
+@click.option("--seed", type=int, default=None, help="the run's random seed (default: a new one, in the report)")
+@click.option(
+    "--compare",
+    "compare_with",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="an earlier readiness.json to compare with (default: the last run kept in OUT/history/)",
+)
+@click.option("--held-store-id", type=int, default=None, help="with --gateway-url: the store whose payments are held")
 @click.option("-k", "keyword", default=None, help="only scenarios matching this pytest -k expression")
 @click.option(
     "--item",
@@ -183,7 +219,12 @@ def run_lab(workdir: Path | None) -> None:
 )
 def check(
     out_dir: Path,
+    no_fail: bool,
     fail_on_no_go: bool,
+    reruns: int,
+    seed: int | None,
+    compare_with: Path | None,
+    held_store_id: int | None,
     keyword: str | None,
     items: tuple[str, ...],
     target_file: Path | None,
@@ -200,7 +241,11 @@ def check(
     and the README). The lab's secrets are fresh for every run, unless ``VPOSLAB_LAB_SECRETS`` plants some (a JSON
     object naming LabSecrets fields: canary values for the secrets scan).
     """
-    chosen = _chosen_target(target_file, gateway_url, simulator_url, gateway_kind)
+    _require_the_check_extra()
+    chosen = _chosen_target(target_file, gateway_url, simulator_url, gateway_kind, held_store_id)
+    seed = seed if seed is not None else secrets_module.randbelow(2**31)
+    previous = _previous_report(compare_with)
+    signing_key = _signing_key()
     selection = _item_selection(items)
     secrets = _lab_secrets(os.environ.get(SECRETS_ENV))  # a bad plant is refused before anything is removed
     out_dir = out_dir.resolve()
@@ -215,6 +260,7 @@ def check(
         LOG_LEVEL_ENV: log_level.upper(),
         TARGET_ENV: chosen.to_env(),
         PROGRESS_ENV: "1",
+        SEED_ENV: str(seed),
     }
     suite_config = features_dir / "pytest.ini"  # the suite's own pytest configuration, in the repo and installed
     command = [
@@ -227,6 +273,7 @@ def check(
         "no:cacheprovider",
         f"--cucumberjson={out_dir / 'cucumber.json'}",
         f"--junitxml={out_dir / 'pytest-junit.xml'}",
+        f"--report-log={out_dir / 'report-log.jsonl'}",
         "-o",
         "junit_family=xunit2",
         "-q",
@@ -235,6 +282,8 @@ def check(
         command += ["-k", keyword]
     if selection:
         command += ["-m", selection]
+    if reruns:
+        command += ["--reruns", str(reruns)]
     click.echo("running the feature suite: " + " ".join(command[2:]))
     started = time.time()
     pytest_rc, output, start_error = run_features(command, env=env, cwd=PROJECT_ROOT)
@@ -242,6 +291,7 @@ def check(
         _refuse_a_filter_that_selects_nothing(keyword, items, pytest_rc, output)
     run = run_outcome(pytest_rc, output, start_error, out_dir / "cucumber.json", out_dir / "pytest-junit.xml")
     results, run = _results(out_dir / "cucumber.json", run)
+    run_log, run = _run_log(out_dir / "report-log.jsonl", run)
     target = _target(out_dir / "target.json", chosen)
     target.update(started_at=_iso(started), finished_at=_iso(time.time()), pytest_exit_code=pytest_rc)
     if keyword:
@@ -260,8 +310,13 @@ def check(
             run=run,
             declared=declared_coverage(features_dir),
             notes=LAB_NOTES if chosen.kind is TargetKind.LAB else {},
+            run_log=run_log,
+            reproducibility=collect(
+                commit=_commit(), seed=seed, command=_rerun_command(click.get_current_context(), seed)
+            ),
         )
-        files = write_report(report, out_dir)
+        comparison = _comparison(previous or latest_history(out_dir), report, explicit=previous is not None)
+        files = write_report(report, out_dir, signing_key=signing_key, comparison=comparison)
     except ReportError as exc:
         click.echo(f"error [{exc.code}]: {Redactor(redacted).text(exc.message)}", err=True)
         raise SystemExit(EXIT_BROKEN) from exc
@@ -272,14 +327,110 @@ def check(
         click.echo(f"  - {reason}")
     if len(report.reasons) > 8:
         click.echo(f"  ... and {len(report.reasons) - 8} more (see the report)")
+    if comparison is not None:
+        for line in comparison.lines():
+            click.echo(line)
+    click.echo(f"signed with key {signing_key.fingerprint} ({signing_key.source})")
     for path in files.values():
         click.echo(f"wrote {path}")
     if not report.run.completed:
         raise SystemExit(EXIT_BROKEN)
-    if pytest_rc != 0:
-        raise SystemExit(EXIT_FAILED)  # a scenario failed: the run itself is red
-    if fail_on_no_go and report.verdict != "GO":
-        raise SystemExit(EXIT_FAILED)
+    if no_fail:
+        return
+    if pytest_rc != 0 or report.verdict != "GO":
+        raise SystemExit(EXIT_FAILED)  # a scenario failed, or the verdict is NO-GO: CI goes red
+
+
+def _require_the_check_extra() -> None:
+    missing = [name for name in ("pytest_bdd", "playwright") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise click.UsageError(
+            f"the readiness run needs {', '.join(missing)}: install vposlab with its check extra"
+            " (pip install 'vposlab[check]')"
+        )
+
+
+def _signing_key() -> SigningKey:
+    try:
+        return load_signing_key()
+    except SigningError as exc:
+        raise click.UsageError(f"the report cannot be signed: {exc.message}") from exc
+
+
+def _previous_report(path: Path | None) -> Path | None:
+    if path is None:
+        return None
+    try:
+        load_previous(path)
+    except HistoryError as exc:
+        raise click.UsageError(f"--compare: {exc.message}") from exc
+    return path
+
+
+def _comparison(previous: Path | None, report: Report, *, explicit: bool) -> Comparison | None:
+    if previous is None:
+        return None
+    try:
+        return compare(previous, report)
+    except HistoryError as exc:  # an earlier run kept in history/ that cannot be read: said, not fatal
+        if explicit:
+            raise
+        click.echo(f"warning: not compared with the last run: {exc.message}", err=True)
+        return None
+
+
+def _run_log(path: Path, run: RunOutcome) -> tuple[RunLog | None, RunOutcome]:
+    """The pytest report log (skip reasons, reruns); one that cannot be read is a run that broke off."""
+    try:
+        return load_run_log(path), run
+    except ResultsError as exc:
+        problem = f"the pytest report log cannot be read: {exc.message}"
+        if run.problem:
+            problem = f"{run.problem}; {problem}"
+        return None, RunOutcome(completed=False, problem=problem, exit_code=run.exit_code, output_tail=run.output_tail)
+
+
+def _commit() -> str | None:
+    """The checkout's commit (with "+changes" when files differ from it), or None outside a git checkout."""
+    if not (PROJECT_ROOT / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"],  # noqa: S607 - git from PATH, as a developer runs it
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}+changes" if dirty else head
+
+
+def _rerun_command(context: click.Context, seed: int) -> list[str]:
+    """``vposlab check`` with the options this run was given (and its seed), to paste into a shell."""
+    words = ["vposlab", "check"]
+    for param in context.command.params:
+        value = context.params.get(param.name or "")
+        if param.name in ("features_dir", "seed") or value in (None, False, (), param.default):
+            continue
+        flag = param.opts[-1] if len(param.opts) == 1 else max(param.opts, key=len)
+        if value is True:
+            words.append(flag)
+        elif isinstance(value, tuple):
+            for one in value:
+                words += [flag, str(one)]
+        else:
+            words += [flag, str(value)]
+    return [*words, "--seed", str(seed)]
 
 
 def _lab_secrets(planted: str | None) -> LabSecrets:
@@ -334,7 +485,11 @@ def run_outcome(pytest_rc: int | None, output: str, start_error: str | None, cuc
 
 
 def _chosen_target(
-    target_file: Path | None, gateway_url: str | None, simulator_url: str | None, gateway_kind: str
+    target_file: Path | None,
+    gateway_url: str | None,
+    simulator_url: str | None,
+    gateway_kind: str,
+    held_store_id: int | None = None,
 ) -> Target:
     try:
         if target_file is not None:
@@ -344,7 +499,7 @@ def _chosen_target(
         if gateway_url or simulator_url:
             if not (gateway_url and simulator_url):
                 raise click.UsageError("--gateway-url and --simulator-url go together (or use --target FILE)")
-            return target_from_urls(gateway_url, simulator_url, gateway=gateway_kind)
+            return target_from_urls(gateway_url, simulator_url, gateway=gateway_kind, held_store_id=held_store_id)
     except TargetError as exc:
         raise click.UsageError(str(exc)) from exc
     return LAB_TARGET

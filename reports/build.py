@@ -117,7 +117,12 @@ def _attempts(
         return ordered, attempts, skips
     matched = _match_log(run_log, [key[2] for key in last])
     seen = {test.node_id for test in matched.values()}
-    only_logged = {node_id: test for node_id, test in run_log.tests.items() if node_id not in seen}
+    # A scenario that errored in setup never ran its steps: it is no result (the run's problem says why), not a FAIL.
+    only_logged = {
+        node_id: test
+        for node_id, test in run_log.tests.items()
+        if node_id not in seen and not test.final.errored_before_call
+    }
     ordered.extend(_logged_result(test) for test in only_logged.values())  # skipped before their first step
     for result_id, test in {**matched, **only_logged}.items():
         if test.earlier:

@@ -53,6 +53,7 @@ class Attempt:
     duration_s: float = 0.0
     error: str | None = None
     skip_reason: str | None = None
+    errored_before_call: bool = False  # failed in setup (a fixture: the lab, the browser): its steps never ran
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,13 @@ def _attempt(phases: list[Mapping[str, object]]) -> Attempt:
             skip_reason = reason
     if status is Status.PASSED and not saw_call:
         status = Status.SKIPPED  # never reached its call phase: it did not run
-    return Attempt(status=status, duration_s=round(duration, 6), error=error, skip_reason=skip_reason)
+    return Attempt(
+        status=status,
+        duration_s=round(duration, 6),
+        error=error,
+        skip_reason=skip_reason,
+        errored_before_call=status is Status.FAILED and not saw_call,
+    )
 
 
 def parse_run_log(lines: Iterable[str], *, source: str = "report log") -> RunLog:

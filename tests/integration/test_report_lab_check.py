@@ -24,7 +24,7 @@ from lab.cli import (
     run_features,
     run_outcome,
 )
-from reports import RunOutcome
+from reports import RunOutcome, verify
 
 MISSING = "no_such_package_for_vposlab_tests"
 
@@ -71,6 +71,13 @@ def suite(tmp_path: Path, *, conftest: str = "", steps: str = STEPS) -> Path:
     if conftest:
         (features / "conftest.py").write_text(conftest, encoding="utf-8")
     return features
+
+
+@pytest.fixture(autouse=True)
+def own_signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each run signs with a key generated in the test's folder, never the installation's."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("VPOSLAB_SIGNING_KEY", raising=False)
 
 
 def check(tmp_path: Path, features: Path, *args: str) -> tuple[Result, Path]:
@@ -214,7 +221,7 @@ def test_a_filter_that_is_not_an_expression_is_an_error(tmp_path: Path) -> None:
 
 
 def test_a_partial_run_reports_the_scenarios_it_left_out_as_not_run(tmp_path: Path) -> None:
-    result, out = check(tmp_path, suite(tmp_path), "-k", "9995 or paid")
+    result, out = check(tmp_path, suite(tmp_path), "--no-fail", "-k", "9995 or paid")
 
     assert result.exit_code == 0, result.output
     data = report_of(out)
@@ -228,7 +235,7 @@ def test_a_partial_run_reports_the_scenarios_it_left_out_as_not_run(tmp_path: Pa
 
 
 def test_the_report_says_which_items_are_checked_only_as_far_as_the_lab_allows(tmp_path: Path) -> None:
-    result, out = check(tmp_path, suite(tmp_path))
+    result, out = check(tmp_path, suite(tmp_path), "--no-fail")
 
     assert result.exit_code == 0, result.output
     data = report_of(out)
@@ -314,7 +321,7 @@ def test_planted_secrets_and_the_log_level_reach_the_feature_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("VPOSLAB_LAB_SECRETS", json.dumps({"ecwid_token": "secret_CANARY_token_1"}))
-    result, out = check(tmp_path, suite(tmp_path, conftest=CHILD_ENV_CONFTEST), "--log-level", "debug")
+    result, out = check(tmp_path, suite(tmp_path, conftest=CHILD_ENV_CONFTEST), "--no-fail", "--log-level", "debug")
 
     assert result.exit_code == 0, result.output
     seen = json.loads((out / "child-env.json").read_text(encoding="utf-8"))
@@ -351,7 +358,7 @@ def test_unusable_planted_secrets_are_a_usage_error_before_anything_is_removed(
 
 
 def test_item_selects_the_scenarios_tagged_with_it(tmp_path: Path) -> None:
-    result, out = check(tmp_path, suite(tmp_path), "--item", "rc-01")
+    result, out = check(tmp_path, suite(tmp_path), "--no-fail", "--item", "rc-01")
 
     assert result.exit_code == 0, result.output
     data = report_of(out)
@@ -398,9 +405,29 @@ from pathlib import Path
 def pytest_sessionstart(session):
     Path(os.environ["VPOSLAB_REPORT_DIR"], "child-target.json").write_text(os.environ["VPOSLAB_TARGET"])
 """
-    result, out = check(tmp_path, suite(tmp_path, conftest=conftest), "--target", str(target))
+    result, out = check(tmp_path, suite(tmp_path, conftest=conftest), "--no-fail", "--target", str(target))
 
     assert result.exit_code == 0, result.output
     seen = json.loads((out / "child-target.json").read_text(encoding="utf-8"))
     assert (seen["name"], seen["kind"], seen["gateway_url"]) == ("staging", "simulator", "http://127.0.0.1:8000")
     assert report_of(out)["target"]["name"] == "staging"  # the features wrote no target.json: the chosen one
+
+
+# ---------------------------------------------------------------- exit codes, signing, history
+
+
+def test_a_no_go_run_exits_1_unless_no_fail_and_its_folder_is_signed_and_verifiable(tmp_path: Path) -> None:
+    result, out = check(tmp_path, suite(tmp_path))
+
+    assert result.exit_code == 1, result.output  # every scenario passed, but most items have none: NO-GO
+    assert "verdict: NO-GO" in result.output
+    assert "signed with key" in result.output
+    checked = verify(out)
+    assert checked.intact, checked.problems
+    data = report_of(out)
+    assert data["reproducibility"]["seed"] and "--seed" in data["reproducibility"]["command"]
+
+    features = tmp_path / "features"
+    again = CliRunner().invoke(main, ["check", "--out", str(out), "--features", str(features), "--no-fail"])
+    assert again.exit_code == 0, again.output
+    assert "compared with the run of" in again.output
