@@ -16,7 +16,7 @@ from reports.run import (
 )
 
 CONFTEST_IMPORT_ERROR = """\
-ImportError while loading conftest '/work/main/features/conftest.py'.
+ImportError while loading conftest '/home/qa/vposlab/features/conftest.py'.
 features/conftest.py:18: in <module>
     from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 E   ModuleNotFoundError: No module named 'playwright'
@@ -62,7 +62,7 @@ def test_every_pytest_exit_code_has_a_meaning(code: int, meaning: str) -> None:
     [
         (
             CONFTEST_IMPORT_ERROR,
-            "import error in /work/main/features/conftest.py: ModuleNotFoundError: No module named 'playwright'",
+            "import error in /home/qa/vposlab/features/conftest.py: ModuleNotFoundError: No module named 'playwright'",
         ),
         (
             COLLECTION_ERROR,
@@ -125,7 +125,7 @@ def test_exit_0_or_1_with_a_cucumber_file_is_a_complete_run(code: int | None) ->
             4,
             CONFTEST_IMPORT_ERROR,
             "pytest exited with code 4 (usage error, e.g. an import error in a conftest.py (a missing package) or a"
-            " bad option): import error in /work/main/features/conftest.py: ModuleNotFoundError: No module named"
+            " bad option): import error in /home/qa/vposlab/features/conftest.py: ModuleNotFoundError: No module named"
             " 'playwright'",
         ),
         (
