@@ -158,7 +158,11 @@ def run_lab(workdir: Path | None) -> None:
 
 @main.command()
 @click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path), default=PROJECT_ROOT / "reports" / "out", show_default=True
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=lambda: str(default_out_dir()),
+    show_default="reports/out of the checkout; installed: of the current folder",
 )
 @click.option("--no-fail", is_flag=True, help="exit 0 on NO-GO too (the report is written either way)")
 @click.option("--fail-on-no-go", is_flag=True, hidden=True, help="the default now; kept for old scripts")
@@ -339,6 +343,14 @@ def check(
         return
     if pytest_rc != 0 or report.verdict != "GO":
         raise SystemExit(EXIT_FAILED)  # a scenario failed, or the verdict is NO-GO: CI goes red
+
+
+def default_out_dir() -> Path:
+    """``reports/out`` of the checkout when run from one; else ``reports/out`` under the current folder (an
+    installed package's own folder is no place for a report)."""
+    if (PROJECT_ROOT / "pyproject.toml").is_file():
+        return PROJECT_ROOT / "reports" / "out"
+    return Path.cwd() / "reports" / "out"
 
 
 def _require_the_check_extra() -> None:

@@ -431,3 +431,14 @@ def test_a_no_go_run_exits_1_unless_no_fail_and_its_folder_is_signed_and_verifia
     again = CliRunner().invoke(main, ["check", "--out", str(out), "--features", str(features), "--no-fail"])
     assert again.exit_code == 0, again.output
     assert "compared with the run of" in again.output
+
+
+def test_the_default_output_folder_is_the_checkout_s_or_else_the_current_folder_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lab.cli as cli
+
+    assert cli.default_out_dir() == cli.PROJECT_ROOT / "reports" / "out"
+    monkeypatch.setattr(cli, "PROJECT_ROOT", tmp_path / "site-packages")
+    monkeypatch.chdir(tmp_path)
+    assert cli.default_out_dir() == tmp_path / "reports" / "out"
