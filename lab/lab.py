@@ -254,7 +254,7 @@ class Lab:
             **report,
             "subject": "the lab's gateway configuration (TEST)",
             "counts": False,
-            "why_not_counted": "the lab runs a TEST configuration by design; the REAL configuration is audited"
+            "reason": "the lab runs a TEST configuration by design; the REAL configuration is audited"
             " with vposlab-gateway audit on the production host",
         }
 

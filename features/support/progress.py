@@ -68,9 +68,19 @@ def _item_summary(results: Counter[str]) -> str:
     return ", ".join(parts)
 
 
-def _name(item_or_report: Any) -> str:
-    nodeid = str(getattr(item_or_report, "nodeid", ""))
-    return nodeid.rsplit("::", 1)[-1].removeprefix("test_").replace("_", " ")
+def _name(report: Any) -> str:
+    """The scenario's Gherkin name (a user property) and its example, readable (pytest escapes non-ASCII ids)."""
+    nodeid = str(getattr(report, "nodeid", ""))
+    properties = dict(getattr(report, "user_properties", None) or [])
+    name = str(properties.get("scenario") or nodeid.rsplit("::", 1)[-1].split("[", 1)[0].removeprefix("test_"))
+    example = re.search(r"\[(.*)\]$", nodeid)
+    if example is None:
+        return name
+    try:
+        shown = example.group(1).encode("latin-1").decode("unicode_escape")
+    except (UnicodeError, ValueError):
+        shown = example.group(1)
+    return f"{name} [{shown}]"
 
 
 # ---------------------------------------------------------------- pytest hooks (imported by features/conftest.py)

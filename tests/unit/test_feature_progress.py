@@ -24,3 +24,15 @@ def test_an_item_line_follows_its_last_scenario_with_its_counts() -> None:
 
 def test_only_checklist_ids_count_as_items() -> None:
     assert item_ids({"RC-05": 1, "RC-5": 1, "simulator": 1, "RC-123": 1, "RC-37": 1}) == ["RC-05", "RC-37"]
+
+
+def test_a_scenario_is_named_by_its_gherkin_name_and_readable_example() -> None:
+    from features.support.progress import _name
+
+    report = SimpleNamespace(
+        nodeid="features/test_scenarios.py::test_the_bank_fails[a malformed answer-ru-\\u0411\\u0430\\u043d\\u043a]",
+        user_properties=[("feature", "Bank faults"), ("scenario", "The bank fails: a clear message")],
+    )
+    assert _name(report) == "The bank fails: a clear message [a malformed answer-ru-Банк]"
+    bare = SimpleNamespace(nodeid="features/test_scenarios.py::test_paid", user_properties=[])
+    assert _name(bare) == "paid"
