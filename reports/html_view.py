@@ -32,6 +32,7 @@ from reports.audit import ConfigurationAudit
 from reports.evidence import Evidence, EvidenceEntry, EvidenceKind, is_web_url, parse_time
 from reports.history import Comparison
 from reports.inline_images import InlineImage, inline_all
+from reports.json_doc import comparison_json
 from reports.model import ItemResult, ItemStatus, Report, ReportScenario, RuleOutcome, Verdict
 from reports.text import error_summary, example_of, format_duration, format_value
 
@@ -280,20 +281,14 @@ def _identity(report: Report) -> tuple[list[tuple[str, str]], list[tuple[str, st
 
 
 def _comparison_view(comparison: Comparison | None) -> dict[str, Any] | None:
-    if comparison is None:
+    """``readiness.json``'s comparison, with "absent" for an item one of the two runs did not have."""
+    data = comparison_json(comparison)
+    if data is None:
         return None
-    return {
-        "previous": comparison.previous,
-        "previous_generated_at": comparison.previous_generated_at,
-        "previous_verdict": comparison.previous_verdict,
-        "verdict": comparison.verdict,
-        "verdict_changed": comparison.verdict_changed,
-        "changes": [
-            {"id": c.id, "title": c.title, "before": c.before or "absent", "after": c.after or "absent",
-             "change": c.change, "reason": c.reason}
-            for c in comparison.changes
-        ],
-    }  # fmt: skip
+    for change in data["changes"]:
+        change["before"] = change["before"] or "absent"
+        change["after"] = change["after"] or "absent"
+    return data
 
 
 def _against(report: Report) -> str:
