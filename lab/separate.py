@@ -126,8 +126,8 @@ class SeparateLab:
         }
 
     def simulator_command(self) -> list[str]:
-        s = self.secrets
-        command = [
+        """``vposlab-simulator serve`` with no secret on its command line (``simulator_env`` carries them)."""
+        return [
             *SIMULATOR_CLI,
             "serve",
             "--port",
@@ -136,16 +136,25 @@ class SeparateLab:
             f"{self.gateway_url}/ecwid/payment",
             "--callback-url",
             f"{self.gateway_url}/vpos/callback",
-            "--callback-key",
-            s.callback_key,
-            "--store",
+        ]
+
+    def simulator_env(self) -> dict[str, str]:
+        """The simulator's stores, merchants and callback key: in its environment, which other users cannot read
+        (arguments show in ``ps``)."""
+        s = self.secrets
+        stores = [
             f"{STORE_ID}:{s.client_secret}:{s.ecwid_token}",
-            "--store",
             f"{HELD_STORE_ID}:{s.client_secret}:{s.held_store_token}",
         ]
-        for currency, (user, numeric) in CURRENCY_MERCHANTS.items():
-            command += ["--merchant", f"{user}:{s.bank_password(currency)}:{numeric}"]
-        return command
+        merchants = [
+            f"{user}:{s.bank_password(currency)}:{numeric}" for currency, (user, numeric) in CURRENCY_MERCHANTS.items()
+        ]
+        return {
+            **self._base_env,
+            "VPOSLAB_SIM_STORES": "\n".join(stores),
+            "VPOSLAB_SIM_MERCHANTS": "\n".join(merchants),
+            "VPOSLAB_SIM_CALLBACK_KEY": s.callback_key,
+        }
 
     def check_env(self) -> dict[str, str]:
         """The ``VPOSLAB_TARGET_*`` variables ``vposlab check --gateway-url ... --simulator-url ...`` reads."""
@@ -168,7 +177,7 @@ class SeparateLab:
         self.workdir.mkdir(parents=True, exist_ok=True)
         try:
             # Each process takes seconds to import: the ones that do not wait for another start side by side.
-            self._spawn("simulator", self.simulator_command(), self._base_env)
+            self._spawn("simulator", self.simulator_command(), self.simulator_env())
             env = self.gateway_env()
             self._run("migrate", [*GATEWAY_CLI, "migrate"], env)  # serve and worker refuse an unmigrated database
             serve = ["serve", "--port", str(self.gateway_port), "--workers", str(self.serve_workers)]

@@ -4,10 +4,14 @@
         --store 1003:CLIENT_SECRET:TOKEN --merchant USER:PASSWORD:051 [--callback-url URL] [--callback-key KEY]
 
 Without ``--store`` / ``--merchant`` it uses demo credentials (documented in ``simulator/README.md``). Secrets are
-never printed.
+never printed. Every option that carries a secret also reads an environment variable (``VPOSLAB_SIM_STORES`` and
+``VPOSLAB_SIM_MERCHANTS``, one value per line; ``VPOSLAB_SIM_CALLBACK_KEY``): on a shared host, command-line
+arguments are visible to every user (``ps``), the environment of a process is not.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
@@ -48,6 +52,22 @@ def parse_merchant(value: str) -> VposMerchant:
         raise click.BadParameter(str(exc)) from None
 
 
+if TYPE_CHECKING:  # generic in click's stubs from 8.2 on; plain at run time for older ones
+    _TextParam = click.ParamType[str, str]
+else:
+    _TextParam = click.ParamType
+
+
+class LinePerValue(_TextParam):
+    """A repeatable option whose environment variable holds one value per line (values may contain spaces)."""
+
+    name = "text"
+    envvar_list_splitter = "\n"
+
+    def split_envvar_value(self, rv: str) -> list[str]:
+        return [line.strip() for line in rv.splitlines() if line.strip()]
+
+
 @click.group()
 @click.version_option(package_name="vposlab", message="%(prog)s %(version)s")
 def main() -> None:
@@ -60,10 +80,29 @@ def main() -> None:
 @click.option("--public-url", default=None, help="URL the simulator is reachable at [default: http://HOST:PORT]")
 @click.option("--payment-url", default=DEFAULT_PAYMENT_URL, show_default=True, help="The gateway's paymentUrl.")
 @click.option("--callback-url", default=None, help="Bank-configured callback URL (register may override).")
-@click.option("--callback-key", default=None, help="Shared key for callback checksums (unsigned if omitted).")
+@click.option(
+    "--callback-key",
+    default=None,
+    envvar="VPOSLAB_SIM_CALLBACK_KEY",
+    help="Shared key for callback checksums (unsigned if omitted). [env: VPOSLAB_SIM_CALLBACK_KEY]",
+)
 @click.option("--callback-method", default="GET", show_default=True, type=click.Choice(CALLBACK_METHODS))
-@click.option("--store", "stores", multiple=True, help="STORE_ID:CLIENT_SECRET:TOKEN (repeatable).")
-@click.option("--merchant", "merchants", multiple=True, help="USER:PASSWORD:CURRENCY (repeatable).")
+@click.option(
+    "--store",
+    "stores",
+    multiple=True,
+    type=LinePerValue(),
+    envvar="VPOSLAB_SIM_STORES",
+    help="STORE_ID:CLIENT_SECRET:TOKEN (repeatable). [env: VPOSLAB_SIM_STORES, one per line]",
+)
+@click.option(
+    "--merchant",
+    "merchants",
+    multiple=True,
+    type=LinePerValue(),
+    envvar="VPOSLAB_SIM_MERCHANTS",
+    help="USER:PASSWORD:CURRENCY (repeatable). [env: VPOSLAB_SIM_MERCHANTS, one per line]",
+)
 def serve(
     host: str,
     port: int,

@@ -36,3 +36,25 @@ def test_serve_help_lists_the_options() -> None:
     assert result.exit_code == 0
     for option in ("--port", "--payment-url", "--callback-url", "--callback-key", "--store", "--merchant"):
         assert option in result.output
+
+
+def test_secrets_can_come_from_the_environment_one_value_per_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, object] = {}
+
+    def fake_create_app(config: object) -> object:
+        seen["config"] = config
+        raise SystemExit(0)  # stop before serving
+
+    monkeypatch.setattr("simulator.cli.create_app", fake_create_app)
+    env = {
+        "VPOSLAB_SIM_STORES": "1003:abcdefghijklmnopq:tok en 1\n1004:abcdefghijklmnopq:tok2\n",
+        "VPOSLAB_SIM_MERCHANTS": "shop_amd:pass word:051\nshop_usd:pw2:840",
+        "VPOSLAB_SIM_CALLBACK_KEY": "k" * 40,
+    }
+    result = CliRunner().invoke(main, ["serve"], env=env)
+    assert result.exit_code == 0, result.output
+    config = seen["config"]
+    assert [(s.store_id, s.token) for s in config.stores] == [(1003, "tok en 1"), (1004, "tok2")]  # type: ignore[attr-defined]
+    assert [(m.user_name, m.password) for m in config.merchants] == [("shop_amd", "pass word"), ("shop_usd", "pw2")]  # type: ignore[attr-defined]
+    assert config.callback_key == "k" * 40  # type: ignore[attr-defined]
+    assert "tok en 1" not in result.output and "pass word" not in result.output
