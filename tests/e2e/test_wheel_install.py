@@ -153,6 +153,8 @@ def test_every_package_the_shipped_code_imports_comes_with_the_dependencies_or_t
         "pytest",
         "pytest-bdd",
         "playwright",
+        "pytest-reportlog",
+        "pytest-rerunfailures",
     }
     assert "vposlab[check]" in extras["dev"], "the dev extra installs what vposlab check runs"
     available = _declared([*project["dependencies"], *extras["check"]])
@@ -301,9 +303,11 @@ def test_the_installed_tools_come_from_the_wheel_not_the_checkout(installed: Ins
 @pytest.mark.e2e
 def test_an_installed_check_runs_the_installed_suite_with_its_config(installed: Installed) -> None:
     out = installed.workdir / "out"
-    done = installed.run(installed.tool("vposlab"), "check", "--item", "RC-24", "--out", str(out), timeout=600)
+    done = installed.run(
+        installed.tool("vposlab"), "check", "--item", "RC-24", "--no-fail", "--out", str(out), timeout=600
+    )
     output = done.stdout + done.stderr
-    assert done.returncode == 0, output[-4000:]
+    assert done.returncode == 0, output[-4000:]  # one item of 37: NO-GO, hence --no-fail
 
     suite = installed.site / "features"
     assert f"pytest {suite} -c {suite / 'pytest.ini'} --rootdir={installed.site} " in output
