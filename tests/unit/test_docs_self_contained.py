@@ -1,7 +1,8 @@
 """No tracked file refers to a path outside the repository: a clone elsewhere must read and run the same.
 
-Outside means the machine this checkout happens to sit on (the folder that holds it, a workspace's shared folders or
-reference library) or a relative path that climbs out of the repository from the file that names it. System paths
+Outside means the machine this checkout happens to sit on (the checkout's own absolute path, a workspace's shared
+folders or reference library) or a relative path that climbs out of the repository from the file that names it.
+Scratch paths (``/tmp/...`` in an example command) are not: a clone in ``/tmp`` must not make them offend. System paths
 the project really uses (``/usr/bin/chromium``, ``/usr/lib/postgresql/...``) and user paths (``~/.config``) are not
 references to another checkout, and are allowed.
 """
@@ -17,8 +18,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 THIS_FILE = "tests/unit/test_docs_self_contained.py"  # names the patterns it looks for
-# The machine's own layout: the workspace folder, its shared folders and reference library, and whatever folder
-# holds this checkout (not a fixed name: a CI runner clones elsewhere).
+# The machine's own layout: the workspace folder, its shared folders and reference library, and the absolute path of
+# this checkout (not a fixed name: a CI runner clones elsewhere).
 FIXED = (
     re.compile(r"(?<![\w.-])/work/"),
     re.compile(r"(?<![\w-])\.library\b"),
@@ -50,10 +51,10 @@ def tracked_text_files() -> dict[str, str]:
 
 def outside_references(name: str, text: str) -> list[str]:
     """Each line of ``text`` (the file ``name``) that refers to a path outside the repository."""
-    holder = str(ROOT.parent).rstrip("/") + "/"
+    checkout = str(ROOT).rstrip("/") + "/"
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
-        hit = any(pattern.search(line) for pattern in FIXED) or (holder != "/" and holder in line)
+        hit = any(pattern.search(line) for pattern in FIXED) or checkout in line
         for match in CLIMB.finditer(line):
             target = (ROOT / name).parent / (match.group(1) + match.group(2))
             hit = hit or not target.resolve().is_relative_to(ROOT)
@@ -72,6 +73,9 @@ def outside_references(name: str, text: str) -> list[str]:
         ("tests/unit/x.py", '{"path": "../../etc/passwd"}', False),  # resolves inside: a path traversal test input
         ("tests/unit/x.py", '"evidence/../../secret.png"', False),
         ("docs/tooling.md", "Debian's `/usr/bin/chromium`, the key in ~/.config/vposlab", False),
+        ("README.md", "python -m lab.separate --workdir /tmp/sep", False),  # a scratch folder, wherever the clone is
+        ("scripts/x.sh", "data=/tmp/vposlab-pg", False),
+        ("README.md", f"open {ROOT}/reports/out/readiness.html", True),  # this checkout's own absolute path
     ],
 )
 def test_what_counts_as_a_path_outside_the_repository(name: str, line: str, outside: bool) -> None:
