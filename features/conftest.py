@@ -32,7 +32,7 @@ from features.steps.mobile_steps import *  # noqa: F403 - phones and in-app brow
 from features.steps.money_steps import *  # noqa: F403 - refunds, reversals, two-phase, operator console (RC-17..RC-31)
 from features.steps.production_steps import *  # noqa: F403 - secrets (RC-25) and the REAL configuration audit (RC-30)
 from features.support.applicability import not_applicable
-from features.support.browser import DEVICES, launch
+from features.support.browser import DEVICES, launch, new_context
 from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence, recorder, report_dir
 from features.support.evidence import evidence as evidence  # the fixture, re-exported
@@ -135,13 +135,7 @@ def browser_factory(browser: Browser, playwright_session: Playwright, evidence: 
     contexts = []
 
     def open_page(device: str = "desktop") -> Page:
-        options: dict[str, Any] = {}
-        descriptor = DEVICES[device]
-        if descriptor is not None:
-            options = dict(playwright_session.devices[descriptor])
-            options.pop("default_browser_type", None)  # webkit for iPhones: we emulate on chromium
-        context = browser.new_context(**options)
-        context.set_default_timeout(15_000)
+        context = new_context(browser, playwright_session, DEVICES[device] or "desktop")
         contexts.append(context)
         page = context.new_page()
         evidence.watch(page)

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
 from pytest_bdd import given, parsers, then, when
 
-from features.support.browser import PHONES, assert_no_horizontal_scroll
+from features.support.browser import PHONES, assert_no_horizontal_scroll, new_context
 from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence
 from features.support.state import Baseline, EcwidOrderUnderTest, ScenarioState, Shopper
@@ -85,11 +85,9 @@ def in_app_browser(browser: Browser, playwright_session: Playwright, evidence: S
     contexts: list[BrowserContext] = []
 
     def open_page(device: str, app: str) -> Page:
-        options: dict[str, Any] = dict(playwright_session.devices[PHONES[device]])
-        options.pop("default_browser_type", None)  # webkit for iPhones: we emulate on chromium
-        options["user_agent"] = in_app_user_agent(options["user_agent"], device, app)
-        context = browser.new_context(**options)
-        context.set_default_timeout(15_000)
+        descriptor = PHONES[device]
+        user_agent = in_app_user_agent(playwright_session.devices[descriptor]["user_agent"], device, app)
+        context = new_context(browser, playwright_session, descriptor, user_agent=user_agent)
         contexts.append(context)
         page = context.new_page()
         evidence.watch(page)

@@ -37,14 +37,22 @@ def launch(playwright: Playwright) -> Browser:
 
 
 def new_context(
-    browser: Browser, playwright: Playwright, device: str = "desktop", *, viewport: dict[str, int] | None = None
+    browser: Browser,
+    playwright: Playwright,
+    device: str = "desktop",
+    *,
+    viewport: dict[str, int] | None = None,
+    user_agent: str | None = None,
 ) -> BrowserContext:
     """A fresh context: "desktop" (``viewport``, 1280x720 by default) or a Playwright device name, emulated on
-    chromium (the device's ``default_browser_type``, webkit for iPhones, is dropped)."""
+    chromium (the device's ``default_browser_type``, webkit for iPhones, is dropped); ``user_agent`` replaces the
+    one the device sends (an in-app browser's web view)."""
     options: dict[str, Any] = {"viewport": viewport or DESKTOP_VIEWPORT}
     if device != "desktop":
         options = dict(playwright.devices[device])
         options.pop("default_browser_type", None)
+    if user_agent is not None:
+        options["user_agent"] = user_agent
     context = browser.new_context(**options)
     context.set_default_timeout(15_000)
     return context
