@@ -32,7 +32,7 @@ from reports.audit import ConfigurationAudit
 from reports.evidence import Evidence, EvidenceEntry, EvidenceKind, is_web_url, parse_time
 from reports.history import Comparison
 from reports.inline_images import InlineImage, inline_all
-from reports.json_doc import comparison_json
+from reports.json_doc import audit_json, comparison_json
 from reports.model import ItemResult, ItemStatus, Report, ReportScenario, RuleOutcome, Verdict
 from reports.text import error_summary, example_of, format_duration, format_value
 
@@ -246,20 +246,16 @@ def _groups(items: Iterable[ItemResult], status: ItemStatus) -> list[dict[str, A
 
 
 def _audit_view(audit: ConfigurationAudit | None) -> dict[str, Any] | None:
-    if audit is None:
+    """``readiness.json``'s audit, with the FAIL and WARN counts and each finding's badge class."""
+    data = audit_json(audit)
+    if audit is None or data is None:
         return None
-    return {
-        "ready": audit.ready,
-        "counts": audit.counts,
-        "reason": audit.reason,
-        "failed": len(audit.failed),
-        "warned": len(audit.warned),
-        "findings": [
-            {"check": f.check, "title": f.title, "result": f.result, "detail": f.detail,
-             "class": {"PASS": "pass", "WARN": "notrun", "FAIL": "fail"}[f.result]}
-            for f in audit.findings
-        ],
-    }  # fmt: skip
+    data["failed"] = len(audit.failed)
+    data["warned"] = len(audit.warned)
+    classes = {"PASS": "pass", "WARN": "notrun", "FAIL": "fail"}
+    for finding in data["findings"]:
+        finding["class"] = classes[finding["result"]]
+    return data
 
 
 def _identity(report: Report) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
