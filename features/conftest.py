@@ -32,7 +32,7 @@ from features.steps.mobile_steps import *  # noqa: F403 - phones and in-app brow
 from features.steps.money_steps import *  # noqa: F403 - refunds, reversals, two-phase, operator console (RC-17..RC-31)
 from features.steps.production_steps import *  # noqa: F403 - secrets (RC-25) and the REAL configuration audit (RC-30)
 from features.support.applicability import not_applicable
-from features.support.browser import DEVICES, launch, new_context
+from features.support.browser import DEVICES, Contexts, launch
 from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence, recorder, report_dir
 from features.support.evidence import evidence as evidence  # the fixture, re-exported
@@ -132,18 +132,13 @@ def browser(playwright_session: Playwright) -> Iterator[Browser]:
 def browser_factory(browser: Browser, playwright_session: Playwright, evidence: ScenarioEvidence) -> Iterator[Any]:
     """Opens a page on a fresh context for a device name ("desktop", "iPhone", "Android"); every page it opens is
     watched, so each page it shows gets a screenshot in the scenario's evidence."""
-    contexts = []
+    contexts = Contexts(browser, playwright_session, evidence.watch)
 
     def open_page(device: str = "desktop") -> Page:
-        context = new_context(browser, playwright_session, DEVICES[device] or "desktop")
-        contexts.append(context)
-        page = context.new_page()
-        evidence.watch(page)
-        return page
+        return contexts.page(DEVICES[device] or "desktop")
 
     yield open_page
-    for context in contexts:
-        context.close()
+    contexts.close()
 
 
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
+from playwright.sync_api import Browser, Page, Playwright, expect
 from pytest_bdd import given, parsers, then, when
 
-from features.support.browser import PHONES, assert_no_horizontal_scroll, new_context
+from features.support.browser import PHONES, Contexts, assert_no_horizontal_scroll
 from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence
 from features.support.state import Baseline, EcwidOrderUnderTest, ScenarioState, Shopper
@@ -82,19 +82,15 @@ def in_app_user_agent(phone_user_agent: str, device: str, app: str) -> str:
 def in_app_browser(browser: Browser, playwright_session: Playwright, evidence: ScenarioEvidence) -> Iterator[OpenInApp]:
     """Opens a page in ``app``'s in-app browser on ``device``: a context of its own (the app closes it), emulating
     the phone with the web view's user agent; every page is watched for the evidence, like ``browser_factory``'s."""
-    contexts: list[BrowserContext] = []
+    contexts = Contexts(browser, playwright_session, evidence.watch)
 
     def open_page(device: str, app: str) -> Page:
         descriptor = PHONES[device]
         user_agent = in_app_user_agent(playwright_session.devices[descriptor]["user_agent"], device, app)
-        context = new_context(browser, playwright_session, descriptor, user_agent=user_agent)
-        contexts.append(context)
-        page = context.new_page()
-        evidence.watch(page)
-        return page
+        return contexts.page(descriptor, user_agent=user_agent)
 
     yield open_page
-    for context in contexts:
+    for context in contexts.opened:
         with contextlib.suppress(Exception):  # closed by the scenario already
             context.close()
 

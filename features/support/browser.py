@@ -58,6 +58,29 @@ def new_context(
     return context
 
 
+class Contexts:
+    """The fresh contexts a fixture opens for one test, a page each (``page``), every page handed to ``watch``
+    (the scenario's evidence); ``opened`` to close them when the test is over (``close``)."""
+
+    def __init__(self, browser: Browser, playwright: Playwright, watch: Callable[[Page], None]) -> None:
+        self.browser = browser
+        self.playwright = playwright
+        self.watch = watch
+        self.opened: list[BrowserContext] = []
+
+    def page(self, device: str = "desktop", *, user_agent: str | None = None) -> Page:
+        """A page on a fresh ``new_context``, watched."""
+        context = new_context(self.browser, self.playwright, device, user_agent=user_agent)
+        self.opened.append(context)
+        page = context.new_page()
+        self.watch(page)
+        return page
+
+    def close(self) -> None:
+        for context in self.opened:
+            context.close()
+
+
 def shot(page: Page, folder: Path, name: str) -> Path:
     """A full-page screenshot in ``folder``, copied to ``$VPOSLAB_E2E_SCREENSHOTS`` when set (to look at it)."""
     path = folder / f"{name}.png"
