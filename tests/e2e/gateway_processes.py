@@ -1,16 +1,23 @@
 """Shared scaffolding for the tests that run the gateway's own processes against the simulator: a fresh PostgreSQL
-schema, a simulator on a free port, the environment the gateway reads, and a backlog of payments the bank has
-taken (made through the gateway's real payment path, then paid at the bank)."""
+schema, a simulator on a free port, the environment the gateway reads, a backlog of payments the bank has
+taken (made through the gateway's real payment path, then paid at the bank), and ``vposlab-gateway serve``
+(gunicorn) started until ready and stopped."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import socket
+import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -33,6 +40,64 @@ BANK_PASSWORD = "gateway-processes-bank-pw"
 TOKEN_KEY = "Nn3G3m0x0o1h4kqLq6yXv3o0gq2mZr8bXk3y0l2b7ZQ="
 CARD = {"pan": "4242424242424242", "expiry": "12/39", "cvc": "123"}
 CLI = [sys.executable, "-c", "from gateway.cli import main; main()"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def serve(
+    env: Mapping[str, str],
+    port: int,
+    *,
+    threads: int,
+    output: int | IO[bytes] = subprocess.DEVNULL,
+    own_session: bool = False,
+) -> subprocess.Popen[bytes]:
+    """``vposlab-gateway serve`` (gunicorn, two workers, ``threads`` each) on ``port``, returned once its /readyz
+    answers 200; its output goes to ``output``. In a session of its own (``own_session``: its own process group)
+    the whole server can be killed at once. A server that exits or is not ready within 30 s is stopped, and the
+    test fails."""
+    process = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--workers", "2", "--threads", str(threads)],
+        cwd=ROOT,
+        env=dict(env),
+        stdout=output,
+        stderr=output,
+        start_new_session=own_session,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        with httpx.Client(timeout=2) as http:
+            while time.monotonic() < deadline:
+                assert process.poll() is None, f"serve exited with {process.returncode}"
+                try:
+                    if http.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                        return process
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.05)
+        raise AssertionError("the gateway did not become ready")
+    except BaseException:
+        stop_process(process, group=own_session)
+        raise
+
+
+def stop_process(process: subprocess.Popen[bytes], *, group: bool = False) -> None:
+    """SIGTERM and wait (gunicorn and the worker stop gracefully); SIGKILL (the whole group) when that fails."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    if group:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # gunicorn workers a killed master left behind
 
 
 @pytest.fixture
@@ -99,8 +164,6 @@ def processes_lab(postgres_url: str) -> Iterator[Lab]:
         "VPOSLAB_POLL_MAX_INTERVAL_S": "2",
     }
     try:
-        import subprocess
-
         subprocess.run([*CLI, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
         yield Lab(sim, env)
     finally:

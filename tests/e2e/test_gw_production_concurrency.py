@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,24 +18,16 @@ from sqlalchemy import create_engine, text
 from lab.servers import ServerThread
 from simulator import EcwidStore, SimulatorConfig, VposMerchant
 from simulator import create_app as create_simulator
+from tests.e2e.gateway_processes import CLI, ROOT, TOKEN_KEY, free_port, serve, stop_process
 from tests.e2e.gateway_processes import postgres_url as postgres_url
 from tests.gateway_fakes import sign_callback
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 CLIENT_SECRET = "prod-concurrency-secret-0123456789"
 ECWID_TOKEN = "secret_prod_concurrency_token"
 BANK_PASSWORD = "prod-concurrency-bank-pw"
 CALLBACK_KEY = "prod-concurrency-callback-key"
-TOKEN_KEY = "Nn3G3m0x0o1h4kqLq6yXv3o0gq2mZr8bXk3y0l2b7ZQ="
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -80,29 +68,14 @@ def production(database_url: str) -> Iterator[tuple[str, str]]:
         "VPOSLAB_TOKEN_KEY": TOKEN_KEY,
         "VPOSLAB_DATABASE_URL": database_url,
     }
-    cli = [sys.executable, "-c", "from gateway.cli import main; main()"]
-    subprocess.run([*cli, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
-    server = subprocess.Popen(
-        [*cli, "serve", "--port", str(port), "--workers", "2", "--threads", "16"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        with httpx.Client(timeout=5) as http:
-            for _ in range(200):
-                try:
-                    if http.get(f"{gateway_url}/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            else:
-                raise AssertionError("the gateway did not start")
-        yield gateway_url, sim.url
+        subprocess.run([*CLI, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+        server = serve(env, port, threads=16)
+        try:
+            yield gateway_url, sim.url
+        finally:
+            stop_process(server)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
         sim.stop()
 
 

@@ -15,12 +15,10 @@ settled (no attempt left open, no operator exception).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -39,7 +37,7 @@ from lab.servers import ServerThread
 from simulator import EcwidStore, SimulatorConfig, VposMerchant
 from simulator import create_app as create_simulator
 from simulator.app import get_state
-from tests.e2e.gateway_processes import CARD, CLI, ROOT, TOKEN_KEY
+from tests.e2e.gateway_processes import CARD, CLI, ROOT, TOKEN_KEY, free_port, serve, stop_process
 from tests.e2e.gateway_processes import postgres_url as postgres_url
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -54,13 +52,6 @@ CALLBACK_KEY = "web-crashes-callback-key"
 CUSTOMER_PATIENCE_S = 45.0  # one customer's order, retries included (a registration cut mid-call takes ~23 s)
 SETTLE_AFTER_LAST_KILL_S = 75.0  # the outbox lease a killed request may hold is 60 s
 OPEN_STATES = ("registering", "registered", "authenticating", "pending")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -132,9 +123,8 @@ def web_lab(postgres_url: str, tmp_path: Path) -> Iterator[WebLab]:
 # --- the processes -------------------------------------------------------------------------------------------
 
 
-def _children(pid: int) -> list[int]:
-    """The live child processes of ``pid`` (gunicorn's workers of a master), from /proc."""
-    found = []
+def _live_processes() -> Iterator[tuple[int, int, int]]:
+    """``(pid, ppid, pgid)`` of every live (not zombie) process, from /proc."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -142,38 +132,18 @@ def _children(pid: int) -> list[int]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state, ppid, ...
-        if fields[0] != "Z" and int(fields[1]) == pid:
-            found.append(int(entry))
-    return found
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state, ppid, pgrp, ...
+        if fields[0] != "Z":
+            yield int(entry), int(fields[1]), int(fields[2])
+
+
+def _children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (gunicorn's workers of a master)."""
+    return [child for child, ppid, _ in _live_processes() if ppid == pid]
 
 
 def _group_alive(pgid: int) -> bool:
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            return True
-    return False
-
-
-def stop_process(process: subprocess.Popen[bytes], *, group: bool = False) -> None:
-    """SIGTERM and wait (gunicorn and the worker stop gracefully); SIGKILL (the whole group) when that fails."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-    if group:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # gunicorn workers a killed master left behind
+    return any(group == pgid for _, _, group in _live_processes())
 
 
 class WebServer:
@@ -185,25 +155,7 @@ class WebServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [*CLI, "serve", "--port", str(self.lab.port), "--workers", "2", "--threads", "8"],
-            cwd=ROOT,
-            env=self.lab.env,
-            stdout=self.log,
-            stderr=self.log,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        with httpx.Client(timeout=2) as http:
-            while time.monotonic() < deadline:
-                assert self.process.poll() is None, f"serve exited with {self.process.returncode}"
-                try:
-                    if http.get(f"{self.lab.gateway_url}/readyz").status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.05)
-        raise AssertionError("the gateway did not become ready")
+        self.process = serve(self.lab.env, self.lab.port, threads=8, output=self.log, own_session=True)
 
     def kill_everything(self) -> None:
         """SIGKILL the master and its workers at once, as a host losing the service would."""
