@@ -7,7 +7,6 @@ first step is not written at all), so a pytest-bdd upgrade that changes it fails
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -20,21 +19,13 @@ from reports.build import build_report, write_report
 from reports.checklist import load_checklist
 from reports.model import ItemStatus, Report, Verdict
 from reports.results import ScenarioResult, Status, load_cucumber
+from tests.integration.report_helpers import child_env, pytest_ini, run_tiny_suite
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRET = "tok-9f8e7d6c5b"
 
-INI = """\
-[pytest]
-addopts = -p no:cacheprovider --strict-markers
-markers =
-    RC-01: item
-    RC-02: item
-    RC-03: item
-    RC-05: item
-    mobile: mobile browser emulation
-    simulator: needs the simulator's control API
-"""
+INI = pytest_ini(
+    "RC-01", "RC-02", "RC-03", "RC-05", mobile="mobile browser emulation", simulator="needs the simulator's control API"
+)
 
 CONFTEST = """\
 import pytest
@@ -109,36 +100,14 @@ def paid():
 """
 
 
-def _child_env(config_home: Path | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k != "VPOSLAB_SIGNING_KEY"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    if config_home is not None:  # the report command signs with a key it generates there
-        env["XDG_CONFIG_HOME"] = str(config_home)
-    return env
-
-
 @pytest.fixture(scope="module")
 def cucumber_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run the tiny suite once with pytest-bdd and return its Cucumber JSON."""
     work = tmp_path_factory.mktemp("bdd")
-    (work / "pytest.ini").write_text(INI, encoding="utf-8")
-    (work / "conftest.py").write_text(CONFTEST, encoding="utf-8")
-    (work / "payments.feature").write_text(FEATURE, encoding="utf-8")
-    (work / "test_payments.py").write_text(STEPS, encoding="utf-8")
-    out = work / "cucumber.json"
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-c", "pytest.ini", "--rootdir", ".",
-         f"--cucumberjson={out}", "-q", "test_payments.py"],
-        cwd=work,
-        env=_child_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )  # fmt: skip
+    run = run_tiny_suite(work, ini=INI, conftest=CONFTEST, feature=FEATURE, steps=STEPS)
     assert run.returncode == 1, textwrap.indent(run.stdout + run.stderr, "  ")  # 1 = some tests failed
     assert "1 failed, 1 passed, 2 skipped" in run.stdout, run.stdout
-    return out
+    return work / "cucumber.json"
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +192,8 @@ def test_cli_turns_the_real_output_into_a_report(cucumber_json: Path, tmp_path: 
     run = subprocess.run(
         [sys.executable, "-m", "reports", "--cucumber", str(cucumber_json), "--secret-env", "REPORT_TEST_SECRET",
          "--out", str(tmp_path), "--fail-on-no-go"],
-        env={**_child_env(tmp_path / "config"), "REPORT_TEST_SECRET": SECRET},
+        # the report command signs with a key it generates in XDG_CONFIG_HOME
+        env=child_env(XDG_CONFIG_HOME=str(tmp_path / "config"), REPORT_TEST_SECRET=SECRET),
         capture_output=True,
         text=True,
         timeout=120,

@@ -15,9 +15,7 @@ so these tests need no plugin; the last test runs the real plugins when they are
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -29,37 +27,19 @@ from reports.errors import ResultsError
 from reports.model import ItemStatus, Report, Verdict
 from reports.results import Status, load_cucumber
 from reports.run_log import RunLog, load_run_log, parse_run_log
+from tests.integration.report_helpers import REPORT_LOG_CONFTEST, pytest_ini, run_tiny_suite
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SIM = "NOT APPLICABLE: needs the simulator's control API"
 
-INI = """\
-[pytest]
-addopts = -p no:cacheprovider --strict-markers
-markers =
-    RC-01: item
-    RC-02: item
-    RC-05: item
-    RC-16: item
-    RC-17: item
-    simulator: needs the simulator's control API
-"""
+INI = pytest_ini("RC-01", "RC-02", "RC-05", "RC-16", "RC-17", simulator="needs the simulator's control API")
 
 # The feature suite's conventions in small: simulator-only scenarios are NOT APPLICABLE against a provider's TEST
 # environment; every item carries its Gherkin names; and a report log written like pytest-reportlog's.
 CONFTEST = f"""\
-import json
-import os
-
 import pytest
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 
-CONFIG = []
-
-
-def pytest_configure(config):
-    CONFIG.append(config)
-
+{REPORT_LOG_CONFTEST}
 
 def pytest_collection_modifyitems(items):
     for item in items:
@@ -68,12 +48,6 @@ def pytest_collection_modifyitems(items):
         template = scenario_wrapper_template_registry.get(getattr(item, "function", None))
         if template is not None:
             item.user_properties += [("feature", template.feature.name), ("scenario", template.name)]
-
-
-def pytest_runtest_logreport(report):
-    data = CONFIG[0].hook.pytest_report_to_serializable(config=CONFIG[0], report=report)
-    with open(os.environ["REPORT_LOG"], "a", encoding="utf-8") as log:
-        log.write(json.dumps(data) + "\\n")
 """
 
 FEATURE = """\
@@ -141,29 +115,18 @@ def bank(bank_test):
 """
 
 
-def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    return {**env, **extra}
-
-
 def run_suite(
     work: Path, *options: str, conftest: str = CONFTEST, steps: str = STEPS
 ) -> subprocess.CompletedProcess[str]:
-    (work / "pytest.ini").write_text(INI, encoding="utf-8")
-    (work / "conftest.py").write_text(conftest, encoding="utf-8")
-    (work / "payments.feature").write_text(FEATURE, encoding="utf-8")
-    (work / "test_payments.py").write_text(steps, encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-c", "pytest.ini", "--rootdir", ".",
-         f"--cucumberjson={work / 'cucumber.json'}", "-q", *options, "test_payments.py"],
-        cwd=work,
-        env=child_env(REPORT_LOG=str(work / "report-log.jsonl")),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )  # fmt: skip
+    return run_tiny_suite(
+        work,
+        *options,
+        ini=INI,
+        conftest=conftest,
+        feature=FEATURE,
+        steps=steps,
+        REPORT_LOG=str(work / "report-log.jsonl"),
+    )
 
 
 @pytest.fixture(scope="module")

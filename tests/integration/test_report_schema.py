@@ -7,9 +7,6 @@ signed and compared with a previous run, so every optional block of the document
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,34 +23,9 @@ from reports.results import load_cucumber
 from reports.run_log import load_run_log
 from reports.schema_check import load_schema, problems
 from reports.signing import load_signing_key
+from tests.integration.report_helpers import REPORT_LOG_CONFTEST, pytest_ini, run_tiny_suite
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-INI = """\
-[pytest]
-addopts = -p no:cacheprovider --strict-markers
-markers =
-    RC-01: item
-    RC-05: item
-    RC-16: item
-"""
-
-CONFTEST = """\
-import json
-import os
-
-CONFIG = []
-
-
-def pytest_configure(config):
-    CONFIG.append(config)
-
-
-def pytest_runtest_logreport(report):
-    data = CONFIG[0].hook.pytest_report_to_serializable(config=CONFIG[0], report=report)
-    with open(os.environ["REPORT_LOG"], "a", encoding="utf-8") as log:
-        log.write(json.dumps(data) + "\\n")
-"""
+INI = pytest_ini("RC-01", "RC-05", "RC-16")
 
 FEATURE = """\
 Feature: Card payments
@@ -96,21 +68,14 @@ def faults():
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("schema")
-    for name, text in {
-        "pytest.ini": INI,
-        "conftest.py": CONFTEST,
-        "payments.feature": FEATURE,
-        "test_payments.py": STEPS,
-    }.items():
-        (work / name).write_text(text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    env["REPORT_LOG"] = str(work / "report-log.jsonl")
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-c", "pytest.ini", "--rootdir", ".",
-         f"--cucumberjson={work / 'cucumber.json'}", "-q", "test_payments.py"],
-        cwd=work, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    run = run_tiny_suite(
+        work,
+        ini=INI,
+        conftest=REPORT_LOG_CONFTEST,
+        feature=FEATURE,
+        steps=STEPS,
+        REPORT_LOG=str(work / "report-log.jsonl"),
+    )
     assert run.returncode == 1, run.stdout + run.stderr
     return work
 
