@@ -1,5 +1,6 @@
 """Shared scaffolding for the tests that run the gateway's own processes against the simulator: a fresh PostgreSQL
-schema, a simulator on a free port, the environment the gateway reads, a backlog of payments the bank has
+schema, a store and merchant set up alike in the simulator and in the environment the gateway reads, a simulator on
+a free port with that environment, a backlog of payments the bank has
 taken (made through the gateway's real payment path, then paid at the bank), and ``vposlab-gateway serve``
 (gunicorn) started until ready and stopped."""
 
@@ -34,12 +35,51 @@ from simulator import create_app as create_simulator
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 POSTGRES_URL = os.environ.get("VPOSLAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-CLIENT_SECRET = "gateway-processes-secret-0123456789"
-ECWID_TOKEN = "secret_gateway_processes_token"
-BANK_PASSWORD = "gateway-processes-bank-pw"
 TOKEN_KEY = "Nn3G3m0x0o1h4kqLq6yXv3o0gq2mZr8bXk3y0l2b7ZQ="
 CARD = {"pan": "4242424242424242", "expiry": "12/39", "cvc": "123"}
 CLI = [sys.executable, "-c", "from gateway.cli import main; main()"]
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """A test's Ecwid store 1003 and AMD bank merchant, set up alike in the simulator (``simulator``) and in the
+    gateway's environment (``gateway_env``). With a ``callback_key`` the bank sends the gateway signed callbacks;
+    without one, none."""
+
+    client_secret: str
+    ecwid_token: str
+    user_name: str
+    bank_password: str
+    callback_key: str | None = None
+
+    def simulator(self, sim_url: str, gateway_url: str) -> SimulatorConfig:
+        return SimulatorConfig(
+            public_url=sim_url,
+            payment_url=f"{gateway_url}/ecwid/payment",
+            stores=(EcwidStore(store_id=1003, client_secret=self.client_secret, token=self.ecwid_token),),
+            merchants=(VposMerchant(user_name=self.user_name, password=self.bank_password, currency="051"),),
+            callback_url=None if self.callback_key is None else f"{gateway_url}/vpos/callback",
+            callback_key=self.callback_key,
+        )
+
+    def gateway_env(self, sim_url: str, gateway_url: str, database_url: str) -> dict[str, str]:
+        """This process's environment plus the gateway's settings: the simulator at ``sim_url`` as Ecwid and the
+        bank (TEST), ``gateway_url`` as the public URL, ``database_url``."""
+        credentials = {"AMD": {"user_name": self.user_name, "password": self.bank_password}}
+        env = {
+            **os.environ,
+            "VPOSLAB_PUBLIC_URL": gateway_url,
+            "VPOSLAB_ECWID_CLIENT_SECRETS": json.dumps({"1003": self.client_secret}),
+            "VPOSLAB_ECWID_API_URL": f"{sim_url}/api/v3",
+            "VPOSLAB_PROVIDER_MODE": "TEST",
+            "VPOSLAB_PROVIDER_BASE_URL": f"{sim_url}/payment/rest/",
+            "VPOSLAB_PROVIDER_CREDENTIALS": json.dumps(credentials),
+            "VPOSLAB_TOKEN_KEY": TOKEN_KEY,
+            "VPOSLAB_DATABASE_URL": database_url,
+        }
+        if self.callback_key is not None:
+            env["VPOSLAB_CALLBACK_KEY"] = self.callback_key
+        return env
 
 
 def free_port() -> int:
@@ -138,28 +178,17 @@ class Lab:
 def processes_lab(postgres_url: str) -> Iterator[Lab]:
     """A simulator whose bank sends no callbacks (the worker must find every payment itself), and the gateway's
     environment pointing at it, migrated."""
-    sim = ServerThread("simulator")
-    sim.start(
-        create_simulator(
-            SimulatorConfig(
-                public_url=sim.url,
-                payment_url="http://127.0.0.1:9/ecwid/payment",
-                stores=(EcwidStore(store_id=1003, client_secret=CLIENT_SECRET, token=ECWID_TOKEN),),
-                merchants=(VposMerchant(user_name="proc_amd", password=BANK_PASSWORD, currency="051"),),
-                callback_url=None,
-            )
-        )
+    accounts = Accounts(
+        client_secret="gateway-processes-secret-0123456789",
+        ecwid_token="secret_gateway_processes_token",
+        user_name="proc_amd",
+        bank_password="gateway-processes-bank-pw",
     )
+    nowhere = "http://127.0.0.1:9"  # the gateway's public URL: nobody comes back to it
+    sim = ServerThread("simulator")
+    sim.start(create_simulator(accounts.simulator(sim.url, nowhere)))
     env = {
-        **os.environ,
-        "VPOSLAB_PUBLIC_URL": "http://127.0.0.1:9",
-        "VPOSLAB_ECWID_CLIENT_SECRETS": json.dumps({"1003": CLIENT_SECRET}),
-        "VPOSLAB_ECWID_API_URL": f"{sim.url}/api/v3",
-        "VPOSLAB_PROVIDER_MODE": "TEST",
-        "VPOSLAB_PROVIDER_BASE_URL": f"{sim.url}/payment/rest/",
-        "VPOSLAB_PROVIDER_CREDENTIALS": json.dumps({"AMD": {"user_name": "proc_amd", "password": BANK_PASSWORD}}),
-        "VPOSLAB_TOKEN_KEY": TOKEN_KEY,
-        "VPOSLAB_DATABASE_URL": postgres_url,
+        **accounts.gateway_env(sim.url, nowhere, postgres_url),
         "VPOSLAB_POLL_AFTER_S": "1",
         "VPOSLAB_POLL_MAX_INTERVAL_S": "2",
     }

@@ -5,7 +5,6 @@ on SQLite and PostgreSQL: 50 identical payment requests at once make one bank or
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,18 +15,21 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from lab.servers import ServerThread
-from simulator import EcwidStore, SimulatorConfig, VposMerchant
 from simulator import create_app as create_simulator
-from tests.e2e.gateway_processes import CLI, ROOT, TOKEN_KEY, free_port, serve, stop_process
+from tests.e2e.gateway_processes import CLI, ROOT, Accounts, free_port, serve, stop_process
 from tests.e2e.gateway_processes import postgres_url as postgres_url
 from tests.gateway_fakes import sign_callback
 
 pytestmark = pytest.mark.e2e
 
-CLIENT_SECRET = "prod-concurrency-secret-0123456789"
-ECWID_TOKEN = "secret_prod_concurrency_token"
-BANK_PASSWORD = "prod-concurrency-bank-pw"
 CALLBACK_KEY = "prod-concurrency-callback-key"
+ACCOUNTS = Accounts(
+    client_secret="prod-concurrency-secret-0123456789",
+    ecwid_token="secret_prod_concurrency_token",
+    user_name="prod_amd",
+    bank_password="prod-concurrency-bank-pw",
+    callback_key=CALLBACK_KEY,
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -44,30 +46,8 @@ def production(database_url: str) -> Iterator[tuple[str, str]]:
     sim = ServerThread("simulator")
     port = free_port()
     gateway_url = f"http://127.0.0.1:{port}"
-    sim.start(
-        create_simulator(
-            SimulatorConfig(
-                public_url=sim.url,
-                payment_url=f"{gateway_url}/ecwid/payment",
-                stores=(EcwidStore(store_id=1003, client_secret=CLIENT_SECRET, token=ECWID_TOKEN),),
-                merchants=(VposMerchant(user_name="prod_amd", password=BANK_PASSWORD, currency="051"),),
-                callback_url=f"{gateway_url}/vpos/callback",
-                callback_key=CALLBACK_KEY,
-            )
-        )
-    )
-    env = {
-        **os.environ,
-        "VPOSLAB_PUBLIC_URL": gateway_url,
-        "VPOSLAB_ECWID_CLIENT_SECRETS": json.dumps({"1003": CLIENT_SECRET}),
-        "VPOSLAB_ECWID_API_URL": f"{sim.url}/api/v3",
-        "VPOSLAB_PROVIDER_MODE": "TEST",
-        "VPOSLAB_PROVIDER_BASE_URL": f"{sim.url}/payment/rest/",
-        "VPOSLAB_PROVIDER_CREDENTIALS": json.dumps({"AMD": {"user_name": "prod_amd", "password": BANK_PASSWORD}}),
-        "VPOSLAB_CALLBACK_KEY": CALLBACK_KEY,
-        "VPOSLAB_TOKEN_KEY": TOKEN_KEY,
-        "VPOSLAB_DATABASE_URL": database_url,
-    }
+    sim.start(create_simulator(ACCOUNTS.simulator(sim.url, gateway_url)))
+    env = ACCOUNTS.gateway_env(sim.url, gateway_url, database_url)
     try:
         subprocess.run([*CLI, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
         server = serve(env, port, threads=16)

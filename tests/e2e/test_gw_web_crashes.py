@@ -15,7 +15,6 @@ settled (no attempt left open, no operator exception).
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -34,10 +33,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from lab.servers import ServerThread
-from simulator import EcwidStore, SimulatorConfig, VposMerchant
 from simulator import create_app as create_simulator
 from simulator.app import get_state
-from tests.e2e.gateway_processes import CARD, CLI, ROOT, TOKEN_KEY, free_port, serve, stop_process
+from tests.e2e.gateway_processes import CARD, CLI, ROOT, Accounts, free_port, serve, stop_process
 from tests.e2e.gateway_processes import postgres_url as postgres_url
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -45,10 +43,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 SEED = 20261124  # a fixed seed: the same kill points, kinds and customer pauses on every run
 KILLS = 10  # even ones kill the whole server (then restart it), odd ones a single gunicorn worker
 CUSTOMERS = 3  # customers paying at the same time, one order after another, while the kills go on
-CLIENT_SECRET = "web-crashes-secret-0123456789abcdef"
-ECWID_TOKEN = "secret_web_crashes_token"
-BANK_PASSWORD = "web-crashes-bank-pw"
-CALLBACK_KEY = "web-crashes-callback-key"
+ACCOUNTS = Accounts(
+    client_secret="web-crashes-secret-0123456789abcdef",
+    ecwid_token="secret_web_crashes_token",
+    user_name="crash_amd",
+    bank_password="web-crashes-bank-pw",
+    callback_key="web-crashes-callback-key",
+)
 CUSTOMER_PATIENCE_S = 45.0  # one customer's order, retries included (a registration cut mid-call takes ~23 s)
 SETTLE_AFTER_LAST_KILL_S = 75.0  # the outbox lease a killed request may hold is 60 s
 OPEN_STATES = ("registering", "registered", "authenticating", "pending")
@@ -75,28 +76,10 @@ def web_lab(postgres_url: str, tmp_path: Path) -> Iterator[WebLab]:
     port = free_port()
     gateway_url = f"http://127.0.0.1:{port}"
     sim = ServerThread("simulator")
-    sim_app = create_simulator(
-        SimulatorConfig(
-            public_url=sim.url,
-            payment_url=f"{gateway_url}/ecwid/payment",
-            stores=(EcwidStore(store_id=1003, client_secret=CLIENT_SECRET, token=ECWID_TOKEN),),
-            merchants=(VposMerchant(user_name="crash_amd", password=BANK_PASSWORD, currency="051"),),
-            callback_url=f"{gateway_url}/vpos/callback",
-            callback_key=CALLBACK_KEY,
-        )
-    )
+    sim_app = create_simulator(ACCOUNTS.simulator(sim.url, gateway_url))
     sim.start(sim_app)
     env = {
-        **os.environ,
-        "VPOSLAB_PUBLIC_URL": gateway_url,
-        "VPOSLAB_ECWID_CLIENT_SECRETS": json.dumps({"1003": CLIENT_SECRET}),
-        "VPOSLAB_ECWID_API_URL": f"{sim.url}/api/v3",
-        "VPOSLAB_PROVIDER_MODE": "TEST",
-        "VPOSLAB_PROVIDER_BASE_URL": f"{sim.url}/payment/rest/",
-        "VPOSLAB_PROVIDER_CREDENTIALS": json.dumps({"AMD": {"user_name": "crash_amd", "password": BANK_PASSWORD}}),
-        "VPOSLAB_CALLBACK_KEY": CALLBACK_KEY,
-        "VPOSLAB_TOKEN_KEY": TOKEN_KEY,
-        "VPOSLAB_DATABASE_URL": postgres_url,
+        **ACCOUNTS.gateway_env(sim.url, gateway_url, postgres_url),
         "VPOSLAB_HTTP_TIMEOUT_S": "3",  # a registration cut mid-call is recovered after 5 + 3 + 15 s
         "VPOSLAB_POLL_AFTER_S": "1",
         "VPOSLAB_POLL_MAX_INTERVAL_S": "2",
