@@ -54,7 +54,8 @@ def run_tiny_suite(
     work: Path, *options: str, ini: str, conftest: str, feature: str, steps: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """Write a tiny suite into ``work`` (pytest.ini, conftest.py, payments.feature, test_payments.py) and run it
-    in a child pytest with ``options`` and ``env``; its Cucumber JSON is ``work / "cucumber.json"``."""
+    in a child pytest with ``options`` and ``env``; its Cucumber JSON is ``work / "cucumber.json"``, its report
+    log (``REPORT_LOG``, for a conftest like ``REPORT_LOG_CONFTEST``) ``work / "report-log.jsonl"``."""
     for name, text in {
         "pytest.ini": ini,
         "conftest.py": conftest,
@@ -66,7 +67,7 @@ def run_tiny_suite(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-c", "pytest.ini", "--rootdir", ".",
          f"--cucumberjson={work / 'cucumber.json'}", "-q", *options, "test_payments.py"],
         cwd=work,
-        env=child_env(**env),
+        env=child_env(REPORT_LOG=str(work / "report-log.jsonl"), **env),
         capture_output=True,
         text=True,
         timeout=120,

@@ -118,15 +118,7 @@ def bank(bank_test):
 def run_suite(
     work: Path, *options: str, conftest: str = CONFTEST, steps: str = STEPS
 ) -> subprocess.CompletedProcess[str]:
-    return run_tiny_suite(
-        work,
-        *options,
-        ini=INI,
-        conftest=conftest,
-        feature=FEATURE,
-        steps=steps,
-        REPORT_LOG=str(work / "report-log.jsonl"),
-    )
+    return run_tiny_suite(work, *options, ini=INI, conftest=conftest, feature=FEATURE, steps=steps)
 
 
 @pytest.fixture(scope="module")

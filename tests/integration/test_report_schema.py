@@ -68,14 +68,7 @@ def faults():
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("schema")
-    run = run_tiny_suite(
-        work,
-        ini=INI,
-        conftest=REPORT_LOG_CONFTEST,
-        feature=FEATURE,
-        steps=STEPS,
-        REPORT_LOG=str(work / "report-log.jsonl"),
-    )
+    run = run_tiny_suite(work, ini=INI, conftest=REPORT_LOG_CONFTEST, feature=FEATURE, steps=STEPS)
     assert run.returncode == 1, run.stdout + run.stderr
     return work
 
