@@ -100,6 +100,11 @@ class Settings(BaseModel):
     proxy_hops: int = Field(
         default=0, ge=0, le=5, description="trusted proxies in front that set X-Forwarded-For/-Proto/-Host (ProxyFix)"
     )
+    test_clock: bool = Field(
+        default=False,
+        description="TEST only: the gateway's clock is system time plus an offset kept in its database, moved "
+        "forward by an operator (POST /ops/api/test-clock); refused in REAL mode, and the audit fails it",
+    )
 
     @field_validator("public_url", "ecwid_api_url")
     @classmethod
@@ -126,6 +131,13 @@ class Settings(BaseModel):
                 raise ValueError("public_url must be https:// in REAL mode")
             if not self.provider_url.lower().startswith("https://"):
                 raise ValueError("provider_base_url must be https:// in REAL mode")
+        return self
+
+    @model_validator(mode="after")
+    def _test_clock_in_test_only(self) -> Settings:
+        """A clock that people can move is for rehearsals: time-based decisions on real money never follow it."""
+        if self.test_clock and self.provider_mode is ProviderMode.REAL:
+            raise ValueError("the test clock is TEST-only (VPOSLAB_TEST_CLOCK)")
         return self
 
     @field_validator("ecwid_client_secrets")
@@ -255,6 +267,7 @@ class Settings(BaseModel):
             "console_session_ttl_s": "CONSOLE_SESSION_TTL_S",
             "proxy_hops": "PROXY_HOPS",
             "payment_rate_limit": "PAYMENT_RATE_LIMIT",
+            "test_clock": "TEST_CLOCK",
         }
         if get("ECWID_RETURN_HOSTS"):
             values["ecwid_return_hosts"] = load_json("ECWID_RETURN_HOSTS")

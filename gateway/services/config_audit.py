@@ -195,6 +195,8 @@ def _console(settings: Settings, operators: OperatorFacts | None) -> Finding:
 
 def _test_only(settings: Settings, environ: Mapping[str, str]) -> Finding:
     problems = [name for name in TEST_ONLY_VARIABLES if environ.get(name)]
+    if settings.test_clock:  # refused in REAL mode already; a TEST gateway audited for the switch is told too
+        problems.append("VPOSLAB_TEST_CLOCK is on: operators can move the gateway's clock")
     if settings.ecwid_api_url != REAL_ECWID_API:
         problems.append(f"VPOSLAB_ECWID_API_URL is {_origin(settings.ecwid_api_url)}, not Ecwid's")
     if settings.poll_after_s < 10 or settings.pending_wait_s < 10:

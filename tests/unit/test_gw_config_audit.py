@@ -89,6 +89,20 @@ def test_each_unsafe_setting_is_a_named_failure(overrides: dict[str, str | None]
     assert not report.ready
 
 
+def test_the_test_clock_fails_the_audit_naming_its_variable() -> None:
+    # A TEST gateway audited with the test clock on: AU-08 names the switch; in REAL mode the settings refuse it.
+    rehearsal = real(VPOSLAB_PROVIDER_MODE="TEST", VPOSLAB_TEST_CLOCK="true")
+    report = audit_environment(rehearsal, schema_ok=True, operators=GOOD_OPERATORS)
+    (au08,) = [f for f in report.findings if f.check == "AU-08"]
+    assert au08.result == FAIL and "VPOSLAB_TEST_CLOCK" in au08.detail
+    without = audit_environment(real(VPOSLAB_PROVIDER_MODE="TEST"), schema_ok=True, operators=GOOD_OPERATORS)
+    assert [f.result for f in without.findings if f.check == "AU-08"] == [PASS]
+    refused = audit_environment(real(VPOSLAB_TEST_CLOCK="true"), schema_ok=True)
+    assert [(f.check, f.result) for f in refused.findings] == [("AU-00", FAIL)]
+    assert "the test clock is TEST-only" in refused.findings[0].detail
+    assert not report.ready and not refused.ready
+
+
 def test_plain_http_in_real_mode_cannot_even_load() -> None:
     report = audit_environment(real(VPOSLAB_PUBLIC_URL="http://pay.myshop.am"), schema_ok=True)
     assert [(f.check, f.result) for f in report.findings] == [("AU-00", FAIL)]

@@ -103,6 +103,20 @@ def test_real_mode_refuses_plain_http(overrides: dict[str, str], field: str) -> 
     assert Settings.from_env(environ(PROVIDER_MODE="TEST", **overrides))  # TEST may run on plain HTTP (the lab)
 
 
+def test_the_test_clock_is_off_unless_asked_for_and_read_from_the_environment() -> None:
+    assert Settings.from_env(environ()).test_clock is False
+    assert Settings.from_env(environ(TEST_CLOCK="true")).test_clock is True
+    assert Settings.from_env(environ(TEST_CLOCK="0")).test_clock is False
+    assert "test_clock" in str(configuration_error(environ(TEST_CLOCK="maybe")))
+
+
+def test_the_test_clock_is_refused_in_real_mode() -> None:
+    exc = configuration_error(environ(PROVIDER_MODE="REAL", TEST_CLOCK="true"))
+    assert "the test clock is TEST-only" in str(exc)
+    with pytest.raises(ValidationError, match="the test clock is TEST-only"):
+        Settings.model_validate({**Settings.from_env(environ(PROVIDER_MODE="REAL")).model_dump(), "test_clock": True})
+
+
 def test_proxy_hops_come_from_the_environment_and_are_bounded() -> None:
     assert Settings.from_env(environ()).proxy_hops == 0
     assert Settings.from_env(environ(PROXY_HOPS="1")).proxy_hops == 1
