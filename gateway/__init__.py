@@ -22,7 +22,11 @@ def build_context(
 ) -> GatewayContext:
     """Wire the collaborators once: the database, the bank adapter, the Ecwid client (shared httpx client with
     explicit timeouts), the token box and the clock. The database schema must already be migrated
-    (``vposlab-gateway migrate``): this only checks it, so many processes can start at once."""
+    (``vposlab-gateway migrate``): this only checks it, so many processes can start at once.
+
+    The clock: ``clock`` when given (tests, the in-process lab); else, with ``settings.test_clock`` (TEST only), the
+    test clock kept in this database (``gateway.test_clock``), shared by every process started on it; else the
+    system clock."""
     client = http or httpx.Client(timeout=httpx.Timeout(settings.http_timeout_s, connect=5.0), follow_redirects=False)
     instrument_http_client(client, settings)
     db = Database(settings.database_url)
@@ -31,6 +35,10 @@ def build_context(
     except Exception:
         db.dispose()
         raise
+    if clock is None and settings.test_clock:
+        from gateway.test_clock import DatabaseTestClock
+
+        clock = DatabaseTestClock(db.engine)
     return GatewayContext(
         settings=settings,
         db=db,

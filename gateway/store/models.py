@@ -220,3 +220,14 @@ class PaymentEvent(Base):
     kind: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime]
+
+
+class ClockOffset(Base):
+    """The TEST-only test clock's offset (``gateway.test_clock``): one row (id 1), written by the migration, moved
+    forward only by ``gateway.test_clock.advance`` with an atomic ``offset_us = offset_us + delta``."""
+
+    __tablename__ = "test_clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    offset_us: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))  # microseconds
+    updated_at: Mapped[datetime | None]

@@ -8,6 +8,7 @@ import multiprocessing
 from datetime import UTC, datetime
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import BigInteger, create_engine, inspect, text
@@ -145,6 +146,25 @@ def test_upgrading_a_first_slice_database_keeps_its_payments_and_schedules_their
                 text("SELECT amount_minor, next_poll_at, poll_count FROM payment_attempts WHERE id = 1")
             ).one()
         assert row[0] == 1500000 and row[1] is not None and row[2] == 0
+    finally:
+        db.dispose()
+
+
+def test_the_test_clock_table_comes_with_its_one_row_and_goes_on_downgrade(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        db.migrate()
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT id, offset_us FROM test_clock")).all() == [(1, 0)]
+        config = migrate.alembic_config(db.engine)
+        with db.engine.connect() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        assert "test_clock" not in inspect(db.engine).get_table_names()
+        assert migrate.current_revision(db.engine) == "0006"
+        db.migrate()
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT id, offset_us FROM test_clock")).all() == [(1, 0)]
     finally:
         db.dispose()
 
