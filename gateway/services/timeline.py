@@ -30,7 +30,7 @@ MAX_RESULTS = 50
 _SOURCE_ORDER = {"event": 0, "refund": 1, "exception": 2, "outbox": 3, "action": 4}
 
 
-def _aware(value: datetime) -> datetime:
+def aware(value: datetime) -> datetime:
     """SQLite hands back naive datetimes even for timezone-aware columns; they were stored in UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -48,6 +48,8 @@ class PaymentSummary:
     amount: str
     ecwid_status: str
     created_at: datetime
+    amount_minor: int
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class PaymentPage:
     timeline: list[TimelineEntry]
 
 
-def _summary(row: PaymentSession) -> PaymentSummary:
+def summary(row: PaymentSession) -> PaymentSummary:
     return PaymentSummary(
         id=row.id,
         store_id=row.store_id,
@@ -94,7 +96,9 @@ def _summary(row: PaymentSession) -> PaymentSummary:
         reference_transaction_id=row.reference_transaction_id,
         amount=_money(row.amount_minor, row.currency),
         ecwid_status=row.ecwid_status,
-        created_at=_aware(row.created_at),
+        created_at=aware(row.created_at),
+        amount_minor=row.amount_minor,
+        currency=row.currency,
     )
 
 
@@ -119,7 +123,7 @@ def search_payments(session: Session, query: str) -> list[PaymentSummary]:
         .order_by(PaymentSession.created_at.desc(), PaymentSession.id.desc())
         .limit(MAX_RESULTS)
     )
-    return [_summary(row) for row in rows]
+    return [summary(row) for row in rows]
 
 
 def _attempt_view(attempt: Attempt) -> AttemptView:
@@ -137,7 +141,7 @@ def _attempt_view(attempt: Attempt) -> AttemptView:
         deposited=_money(attempt.deposited_minor, attempt.currency),
         masked_pan=attempt.masked_pan,
         action_code=attempt.action_code,
-        created_at=_aware(attempt.created_at),
+        created_at=aware(attempt.created_at),
     )
 
 
@@ -146,13 +150,13 @@ def payment_timeline(session: Session, session_id: int) -> list[TimelineEntry]:
     operator actions, each in the order written)."""
     entries: list[tuple[TimelineEntry, int]] = []
     for event in session.scalars(select(PaymentEvent).where(PaymentEvent.session_id == session_id)):
-        entries.append((TimelineEntry(_aware(event.at), "event", event.kind, event.detail, event.attempt_id), event.id))
+        entries.append((TimelineEntry(aware(event.at), "event", event.kind, event.detail, event.attempt_id), event.id))
     for refund in session.scalars(select(Refund).where(Refund.session_id == session_id)):
         amount = _money(refund.amount_minor, refund.currency)
         entries.append(
             (
                 TimelineEntry(
-                    _aware(refund.created_at),
+                    aware(refund.created_at),
                     "refund",
                     "refund_requested",
                     f"{amount} by {refund.requested_by} (#{refund.external_refund_id})",
@@ -168,7 +172,7 @@ def payment_timeline(session: Session, session_id: int) -> list[TimelineEntry]:
             entries.append(
                 (
                     TimelineEntry(
-                        _aware(at), "refund", f"refund_{refund.status}", f"{amount}{error}", refund.attempt_id
+                        aware(at), "refund", f"refund_{refund.status}", f"{amount}{error}", refund.attempt_id
                     ),
                     refund.id,
                 )
@@ -180,14 +184,14 @@ def payment_timeline(session: Session, session_id: int) -> list[TimelineEntry]:
             detail += f" last error: {message.last_error}"
         entries.append(
             (
-                TimelineEntry(_aware(message.created_at), "outbox", "ecwid_queued", detail, outcome=message.state),
+                TimelineEntry(aware(message.created_at), "outbox", "ecwid_queued", detail, outcome=message.state),
                 message.id,
             )
         )
         if message.sent_at is not None:
             entries.append(
                 (
-                    TimelineEntry(_aware(message.sent_at), "outbox", "ecwid_sent", f"{status} tries={message.tries}"),
+                    TimelineEntry(aware(message.sent_at), "outbox", "ecwid_sent", f"{status} tries={message.tries}"),
                     message.id,
                 )
             )
@@ -197,7 +201,7 @@ def payment_timeline(session: Session, session_id: int) -> list[TimelineEntry]:
         entries.append(
             (
                 TimelineEntry(
-                    _aware(exc.created_at), "exception", exc.code, exc.detail, exc.attempt_id, "open", link_id=exc.id
+                    aware(exc.created_at), "exception", exc.code, exc.detail, exc.attempt_id, "open", link_id=exc.id
                 ),
                 exc.id,
             )
@@ -207,7 +211,7 @@ def payment_timeline(session: Session, session_id: int) -> list[TimelineEntry]:
             entries.append(
                 (
                     TimelineEntry(
-                        _aware(exc.resolved_at),
+                        aware(exc.resolved_at),
                         "exception",
                         f"{exc.code} resolved",
                         f"{exc.resolved_by or ''}{note}",
@@ -226,7 +230,7 @@ def payment_timeline(session: Session, session_id: int) -> list[TimelineEntry]:
         entries.append(
             (
                 TimelineEntry(
-                    _aware(action.at),
+                    aware(action.at),
                     "action",
                     action.action,
                     f"{action.actor}: {action.detail}" if action.detail else action.actor,
@@ -245,4 +249,4 @@ def payment_page(session: Session, session_id: int) -> PaymentPage | None:
     if row is None:
         return None
     attempts = session.scalars(select(Attempt).where(Attempt.session_id == session_id).order_by(Attempt.attempt_no))
-    return PaymentPage(_summary(row), [_attempt_view(a) for a in attempts], payment_timeline(session, session_id))
+    return PaymentPage(summary(row), [_attempt_view(a) for a in attempts], payment_timeline(session, session_id))

@@ -8,6 +8,9 @@ Guarantees, for every ``/ops`` URL:
   view runs;
 - every page but the login pages and the stylesheet requires a logged-in, active operator whose password has not
   changed since the login and whose login is younger than ``console_session_ttl_s`` (by the gateway's clock);
+- the JSON view under ``/ops/api/`` (``gateway.web.console_api``) answers JSON only: 401 ``{"error": "login
+  required"}`` instead of the redirect to the login page, its POSTs carry the token in an ``X-CSRFToken`` header
+  (400 JSON otherwise), and an unknown ``/ops/api/`` path or method is a JSON 404 / 405;
 - the session is Flask's signed cookie (``console_secret_key``), HttpOnly, SameSite=Strict, Secure when the public
   URL is https, path ``/ops``; it holds ids and the language, never a secret;
 - answers are never cached and never framed (``Cache-Control: no-store``, ``X-Frame-Options: DENY``, a CSP of
@@ -20,9 +23,21 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Flask, flash, g, make_response, redirect, render_template, request, session, url_for
-from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped]
-from werkzeug.exceptions import NotFound
+from flask import (
+    Blueprint,
+    Flask,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf  # type: ignore[import-untyped]
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response
 
 from gateway.services import operators
@@ -36,6 +51,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("ops", __name__, url_prefix="/ops")
 csrf = CSRFProtect()
 PUBLIC_ENDPOINTS = frozenset({"ops.login", "ops.login_totp", "ops.stylesheet"})
+API_PREFIX = "/ops/api/"
 PENDING_TOTP_S = 300  # the password step is good for this long
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -68,9 +84,21 @@ def install_console(app: Flask) -> None:
     )
     csrf.init_app(app)
     # Importing the view modules attaches their routes to ``bp``.
-    from gateway.web import console_money, console_views  # noqa: F401
+    from gateway.web import console_api, console_money, console_views  # noqa: F401
 
     app.register_blueprint(bp)
+
+
+def is_api_request() -> bool:
+    """A request for the console's JSON view (``/ops/api/...``)."""
+    return request.path.startswith(API_PREFIX)
+
+
+def api_error(message: str, status: int) -> Response:
+    """``{"error": message}`` with ``status``: how the JSON view says no."""
+    response = jsonify(error=message)
+    response.status_code = status
+    return response
 
 
 def language() -> str:
@@ -93,6 +121,8 @@ def _now() -> datetime:
 
 @bp.before_request
 def _guard() -> Response | None:
+    if is_api_request():
+        return _api_guard()
     csrf.protect()  # every POST to /ops: before anything else, and before the login check
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
@@ -101,6 +131,41 @@ def _guard() -> Response | None:
         return redirect(url_for("ops.login"))
     g.operator = operator
     return None
+
+
+def _api_guard() -> Response | None:
+    """The JSON view: logged in first (401, not a redirect: a tool signs in again), then the CSRF token of the session
+    in a header for anything but a read. Flask-WTF's HTTPS referrer check is for browsers' forms; a tool sends no
+    Referer, and an ``application/json`` body cannot come from another site's form anyway."""
+    operator = _logged_in_operator()
+    if operator is None:
+        return api_error("login required", 401)
+    g.operator = operator
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        token = request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token")
+        try:
+            validate_csrf(token)
+        except Exception as exc:  # wtforms' ValidationError: missing, expired or not this session's
+            log.warning("console_csrf_refused reason=%s", exc)
+            return api_error("CSRF token missing or invalid (send the session's token as X-CSRFToken)", 400)
+    return None
+
+
+@bp.before_app_request
+def _api_routing_errors() -> Response | None:
+    """An unknown ``/ops/api/`` path or method never reaches the blueprint: answer it in JSON here, after the same
+    login check (before-request functions run before Flask raises the routing error)."""
+    failure = request.routing_exception
+    if not is_api_request() or not isinstance(failure, NotFound | MethodNotAllowed):
+        return None
+    if _logged_in_operator() is None:
+        response = api_error("login required", 401)
+    elif isinstance(failure, MethodNotAllowed):
+        response = api_error("method not allowed", 405)
+        response.headers["Allow"] = ", ".join(sorted(failure.valid_methods or ()))
+    else:
+        response = api_error("not found", 404)
+    return _headers(response)
 
 
 def _logged_in_operator() -> OperatorView | None:
@@ -127,8 +192,10 @@ def _end_session() -> None:
 
 
 @bp.errorhandler(CSRFError)
-def _csrf_refused(exc: CSRFError) -> tuple[str, int]:
+def _csrf_refused(exc: CSRFError) -> Response | tuple[str, int]:
     log.warning("console_csrf_refused reason=%s", exc.description)
+    if is_api_request():
+        return api_error("CSRF token missing or invalid (send the session's token as X-CSRFToken)", 400)
     return render_template("ops/refused.html", message=t("csrf_refused")), 400
 
 
