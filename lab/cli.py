@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +208,20 @@ def run_lab(workdir: Path | None) -> None:
     help="with --gateway-url: is it vposlab (its console is driven) or another gateway",
 )
 @click.option(
+    "--gateway-env-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="with --gateway-url, run on our gateway's host: its VPOSLAB_* settings file (RC-25 scans the database it"
+    " names, RC-30 audits it)",
+)
+@click.option(
+    "--gateway-log",
+    "gateway_logs",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="with --gateway-url, run on our gateway's host: one of its log files (repeatable; RC-25 scans them)",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING"], case_sensitive=False),
     default="INFO",
@@ -235,6 +249,8 @@ def check(
     gateway_url: str | None,
     simulator_url: str | None,
     gateway_kind: str,
+    gateway_env_file: Path | None,
+    gateway_logs: tuple[Path, ...],
     log_level: str,
     features_dir: Path,
 ) -> None:
@@ -246,7 +262,14 @@ def check(
     object naming LabSecrets fields: canary values for the secrets scan).
     """
     _require_the_check_extra()
-    chosen = _chosen_target(target_file, gateway_url, simulator_url, gateway_kind, held_store_id)
+    chosen = _chosen_target(
+        target_file,
+        gateway_url,
+        simulator_url,
+        gateway_kind,
+        held_store_id,
+        GatewayHostFiles(gateway_env_file, gateway_logs),
+    )
     seed = seed if seed is not None else secrets_module.randbelow(2**31)
     previous = _previous_report(compare_with)
     signing_key = _signing_key()
@@ -496,22 +519,47 @@ def run_outcome(pytest_rc: int | None, output: str, start_error: str | None, cuc
     )
 
 
+@dataclass(frozen=True)
+class GatewayHostFiles:
+    """``--gateway-env-file`` and ``--gateway-log``: our gateway's own files, for a run on its host."""
+
+    env_file: Path | None = None
+    logs: tuple[Path, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.env_file is not None or bool(self.logs)
+
+
 def _chosen_target(
     target_file: Path | None,
     gateway_url: str | None,
     simulator_url: str | None,
     gateway_kind: str,
     held_store_id: int | None = None,
+    host: GatewayHostFiles = GatewayHostFiles(),
 ) -> Target:
     try:
         if target_file is not None:
             if gateway_url or simulator_url:
                 raise click.UsageError("--target and --gateway-url/--simulator-url exclude each other")
+            if host:
+                raise click.UsageError(
+                    "with --target, name the gateway's files in the target file (gateway_env_file, gateway_logs)"
+                )
             return load_target_file(target_file)
         if gateway_url or simulator_url:
             if not (gateway_url and simulator_url):
                 raise click.UsageError("--gateway-url and --simulator-url go together (or use --target FILE)")
-            return target_from_urls(gateway_url, simulator_url, gateway=gateway_kind, held_store_id=held_store_id)
+            return target_from_urls(
+                gateway_url,
+                simulator_url,
+                gateway=gateway_kind,
+                held_store_id=held_store_id,
+                gateway_env_file=str(host.env_file.resolve()) if host.env_file else None,
+                gateway_logs=[str(path.resolve()) for path in host.logs],
+            )
+        if host:
+            raise click.UsageError("--gateway-env-file and --gateway-log name the files of a gateway at --gateway-url")
     except TargetError as exc:
         raise click.UsageError(str(exc)) from exc
     return LAB_TARGET

@@ -12,15 +12,18 @@ variables themselves.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from lab.env_file import EnvFileError, named_gateway_secrets, read_env_file
 
 TARGET_ENV = "VPOSLAB_TARGET"
 
@@ -68,6 +71,11 @@ class Target(BaseModel):
     real_bank_base_url: str | None = None  # RC-35: the REAL bank, read-only probe
     ecwid_store_url: str | None = None  # bank-test: the Ecwid test store's storefront
     test_cards: dict[str, str] = Field(default_factory=dict)  # bank-test: name -> PAN of the bank's test cards
+    # Ours, when the run is on the gateway's own host: the file of its VPOSLAB_* settings (it holds secrets: keep it
+    # 0600) and its log files. RC-25 scans them and the database they name; RC-30 audits them. Without them, those
+    # scenarios are NOT RUN ("on its own host").
+    gateway_env_file: str | None = None
+    gateway_logs: list[str] = Field(default_factory=list)
     secrets: SecretVariables = Field(default_factory=SecretVariables)
 
     @field_validator(
@@ -103,6 +111,8 @@ class Target(BaseModel):
                 raise ValueError("a bank-test target has no simulator: drop simulator_url or use kind = 'simulator'")
             if self.bank_base_url is None:
                 raise ValueError("a bank-test target needs bank_base_url (the bank's TEST environment)")
+        if self.gateway == "other" and (self.gateway_env_file is not None or self.gateway_logs):
+            raise ValueError("gateway_env_file and gateway_logs are our gateway's (gateway = 'vposlab')")
         if self.gateway == "other" and (self.payment_url is None or self.callback_url is None):
             raise ValueError("another gateway's payment_url and callback_url must be given (ours has defaults)")
         return self
@@ -148,10 +158,20 @@ def load_target_file(path: Path) -> Target:
 
 
 def target_from_urls(
-    gateway_url: str, simulator_url: str, *, gateway: str = "vposlab", held_store_id: int | None = None
+    gateway_url: str,
+    simulator_url: str,
+    *,
+    gateway: str = "vposlab",
+    held_store_id: int | None = None,
+    gateway_env_file: str | None = None,
+    gateway_logs: Sequence[str] = (),
 ) -> Target:
+    host: dict[str, Any] = {"gateway_logs": list(gateway_logs)}
+    if gateway_env_file is not None:
+        host["gateway_env_file"] = gateway_env_file
     return _validated(
         {
+            **host,
             "name": f"gateway at {gateway_url} with the simulator at {simulator_url}",
             "kind": "simulator",
             "gateway_url": gateway_url,
@@ -193,6 +213,9 @@ def target_secret_values(target: Target, environ: Mapping[str, str]) -> list[str
                 continue
             if isinstance(credentials, dict):
                 values += [str(creds.get("password", "")) for creds in credentials.values() if isinstance(creds, dict)]
+    if target.ours and target.gateway_env_file is not None:  # the gateway's own keys, when the run has its file
+        with contextlib.suppress(EnvFileError):
+            values += named_gateway_secrets(read_env_file(Path(target.gateway_env_file))).values()
     return [value for value in values if value]
 
 

@@ -378,6 +378,21 @@ def test_item_selects_the_scenarios_tagged_with_it(tmp_path: Path) -> None:
             ("--gateway-url", "http://127.0.0.1:9", "--simulator-url", "http://127.0.0.1:8", "--gateway", "other"),
             "payment_url and callback_url must be given",
         ),
+        (("--gateway-log", __file__), "name the files of a gateway at --gateway-url"),
+        (("--gateway-env-file", "/nonexistent/gateway.env"), "does not exist"),
+        (
+            (
+                "--gateway-url",
+                "http://127.0.0.1:9",
+                "--simulator-url",
+                "http://127.0.0.1:8",
+                "--gateway",
+                "other",
+                "--gateway-log",
+                __file__,
+            ),
+            "gateway_env_file and gateway_logs are our gateway's",
+        ),
     ],
 )
 def test_a_selection_or_target_that_cannot_run_is_a_usage_error(
@@ -411,6 +426,37 @@ def pytest_sessionstart(session):
     seen = json.loads((out / "child-target.json").read_text(encoding="utf-8"))
     assert (seen["name"], seen["kind"], seen["gateway_url"]) == ("staging", "simulator", "http://127.0.0.1:8000")
     assert report_of(out)["target"]["name"] == "staging"  # the features wrote no target.json: the chosen one
+
+
+def test_the_gateway_s_own_files_reach_the_features_as_absolute_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "gw").mkdir()
+    (tmp_path / "gw" / "gateway.env").write_text("VPOSLAB_PROVIDER_MODE=TEST\n", encoding="utf-8")
+    (tmp_path / "gw" / "web.log").write_text("", encoding="utf-8")
+    conftest = """\
+import os
+from pathlib import Path
+
+def pytest_sessionstart(session):
+    Path(os.environ["VPOSLAB_REPORT_DIR"], "child-target.json").write_text(os.environ["VPOSLAB_TARGET"])
+"""
+    monkeypatch.chdir(tmp_path / "gw")
+    urls = ("--gateway-url", "http://127.0.0.1:9", "--simulator-url", "http://127.0.0.1:8")
+    files = ("--gateway-env-file", "gateway.env", "--gateway-log", "web.log")
+    features = suite(tmp_path, conftest=conftest)
+    result, out = check(tmp_path, features, "--no-fail", *urls, *files)
+
+    assert result.exit_code == 0, result.output
+    seen = json.loads((out / "child-target.json").read_text(encoding="utf-8"))
+    assert seen["gateway_env_file"] == str(tmp_path / "gw" / "gateway.env")
+    assert seen["gateway_logs"] == [str(tmp_path / "gw" / "web.log")]
+
+    target_file = tmp_path / "target.toml"
+    target_file.write_text('name = "x"\nkind = "lab"\n', encoding="utf-8")
+    refused, _ = check(tmp_path, features, "--target", str(target_file), "--gateway-log", "web.log")
+    assert refused.exit_code == 2
+    assert "name the gateway's files in the target file" in refused.output
 
 
 # ---------------------------------------------------------------- exit codes, signing, history
