@@ -41,6 +41,7 @@ Feature: The configuration audit before REAL money
     And no other check fails
 
   @RC-30 @simulator
-  Scenario: The lab's own TEST configuration is named not ready for REAL, part by part
-    When the lab gateway's own configuration is audited
-    Then the audit names every TEST-only part of it: AU-01, AU-02, AU-04, AU-08, AU-09
+  Scenario: The gateway's own TEST configuration is named not ready for REAL, part by part
+    When the gateway's own configuration is audited
+    Then the audit names every TEST-only part of it: AU-01, AU-02, AU-04, AU-08
+    And the audit fails AU-09 exactly when the gateway's database is SQLite

@@ -222,12 +222,6 @@ class Lab:
             callback_key=s.callback_key,
         )
 
-    def internals(self, what: str) -> GatewayContext:
-        """The running gateway's context (database, clock) for a step that reads ``what`` from its own records;
-        a target started elsewhere has no such thing (``features/support/remote_target.py``)."""
-        assert self.gateway is not None, f"the lab's gateway is not running ({what})"
-        return self.gateway
-
     def named_secrets(self) -> dict[str, str]:
         return self.secrets.named()
 
@@ -245,6 +239,18 @@ class Lab:
     def log_path(self) -> Path:
         """The gateway's JSON log lines (secrets scrubbed, as in production)."""
         return self.workdir / "gateway.log"
+
+    def log_paths(self) -> list[Path]:
+        """Every log file of the gateway (one: web and worker share the lab's process)."""
+        return [self.log_path]
+
+    def database_url(self) -> str:
+        """The gateway's database (for the secrets scan of what it stores)."""
+        return self._database_url
+
+    def token_key(self) -> str:
+        """The key the gateway seals Ecwid tokens with (to prove they open only with it)."""
+        return self.secrets.token_key
 
     def configuration_audit(self) -> dict[str, Any]:
         """``vposlab-gateway audit`` of the configuration the lab's gateway runs, for the report: a TEST

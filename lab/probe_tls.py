@@ -11,20 +11,19 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from werkzeug.serving import BaseWSGIServer, make_server
-
-if TYPE_CHECKING:
-    from lab.lab import Lab
+from werkzeug.wrappers import Request, Response
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
@@ -162,7 +161,15 @@ class ThrowawayCA:
 class HttpsServerThread:
     """A threaded werkzeug server with TLS on 127.0.0.1 (a free port), serving ``app`` until ``stop``."""
 
-    def __init__(self, app: Any, certificate: ServerCertificate, name: str = "https") -> None:
+    def __init__(
+        self,
+        app: Any,
+        certificate: ServerCertificate,
+        name: str = "https",
+        *,
+        on_stop: Callable[[], None] | None = None,
+    ) -> None:
+        self._on_stop = on_stop
         self._server: BaseWSGIServer = make_server(
             "127.0.0.1", 0, app, threaded=True, ssl_context=certificate.server_context()
         )
@@ -177,6 +184,8 @@ class HttpsServerThread:
         self._server.shutdown()
         self._thread.join(timeout=10)
         self._server.server_close()
+        if self._on_stop is not None:
+            self._on_stop()
 
     def __enter__(self) -> HttpsServerThread:
         return self
@@ -185,10 +194,38 @@ class HttpsServerThread:
         self.stop()
 
 
-def gateway_front(lab: Lab, certificate: ServerCertificate) -> HttpsServerThread:
-    """The lab's gateway (its one context: same database, same callback key) served over TLS on another port: a
-    TLS-terminating front as a deployment has one. Stop it before the lab stops."""
-    from gateway import create_app
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
 
-    assert lab.gateway is not None, "the lab is not started"
-    return HttpsServerThread(create_app(context=lab.gateway), certificate, "gateway-front")
+
+def gateway_front(gateway_url: str, certificate: ServerCertificate) -> HttpsServerThread:
+    """A TLS-terminating front of the gateway at ``gateway_url``, as a deployment has one: every request is passed
+    on as it came (method, path, query, headers, body) and every answer back as it went, redirects included (the
+    bank follows none). Works for the lab's gateway and for one started elsewhere. Stop it before the gateway."""
+    upstream = httpx.Client(base_url=gateway_url.rstrip("/"), timeout=30.0, follow_redirects=False)
+
+    @Request.application
+    def front(request: Request) -> Response:
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        answer = upstream.request(
+            request.method,
+            request.full_path if request.query_string else request.path,
+            headers=headers,
+            content=request.get_data(),
+        )
+        kept = [(k, v) for k, v in answer.headers.multi_items() if k.lower() not in HOP_BY_HOP | {"content-encoding"}]
+        return Response(answer.content, status=answer.status_code, headers=kept)
+
+    return HttpsServerThread(front, certificate, "gateway-front", on_stop=upstream.close)

@@ -13,6 +13,7 @@ import concurrent.futures
 import hashlib
 import hmac
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -24,6 +25,7 @@ from pytest_bdd import given, parsers, then, when
 from features.support.control import SimulatorControl
 from features.support.ecwid_request import encrypt_cbc, encrypt_gcm, payload_for
 from features.support.evidence import ScenarioEvidence
+from features.support.gateway_api import ConsoleApi
 from features.support.state import (
     Baseline,
     EcwidOrderUnderTest,
@@ -46,6 +48,16 @@ def baseline(control: SimulatorControl, scenario_state: ScenarioState) -> Baseli
     taken = Baseline(control.journal_mark(), frozenset(o["mdOrder"] for o in control.bank_orders()))
     scenario_state.register(taken)
     return taken
+
+
+@pytest.fixture(scope="session")
+def console_api(lab: Lab) -> Iterator[ConsoleApi]:
+    """An operator's session on our gateway's console JSON view (its records, time and timings): the lab's gateway
+    and ours started elsewhere alike; another gateway has none (NOT APPLICABLE)."""
+    lab.require_ours("its records (the operator console's JSON view)")
+    api = ConsoleApi(lab.console_url, *lab.console_credentials)
+    yield api
+    api.close()
 
 
 def new_bank_orders(baseline: Baseline, control: SimulatorControl) -> list[dict[str, Any]]:

@@ -156,10 +156,10 @@ def _lab_credentials(lab: Lab, wrong_for: str | None = None) -> dict[str, Creden
 def https_front(
     lab: Lab, endpoint_servers: EndpointServers, tmp_path: Path, scenario_state: ScenarioState, certificate: str
 ) -> CallbackTarget:
-    """The lab's gateway served over TLS on another port (``lab.probe_tls.gateway_front``), with a certificate
-    from a CA made for this scenario only."""
+    """The target's gateway behind a TLS-terminating front on another port (``lab.probe_tls.gateway_front``), with
+    a certificate from a CA made for this scenario only."""
     ca = ThrowawayCA(tmp_path / "pki")
-    server = endpoint_servers.https(gateway_front(lab, ca.issue("front", **CERTIFICATES[certificate])))
+    server = endpoint_servers.https(gateway_front(lab.gateway_url, ca.issue("front", **CERTIFICATES[certificate])))
     target = CallbackTarget(f"{server.url}/vpos/callback", str(ca.ca_file))
     scenario_state.register(target)
     return target

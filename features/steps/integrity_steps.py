@@ -29,6 +29,7 @@ from features.support.bank_control import wait_for
 from features.support.control import SimulatorControl
 from features.support.ecwid_control import EcwidControl
 from features.support.evidence import ScenarioEvidence
+from features.support.gateway_api import ConsoleApi
 from features.support.gateway_state import AttemptRow, GatewayState
 from features.support.state import Baseline, EcwidOrderUnderTest, ScenarioState, Shopper, md_order_of
 from gateway.services.poller import EXPIRY_GRACE
@@ -138,8 +139,8 @@ def ecwid(control: SimulatorControl) -> Iterator[EcwidControl]:
 
 
 @pytest.fixture
-def gateway_state(lab: Lab) -> GatewayState:
-    return GatewayState(lab.internals("the gateway's payment attempts and exceptions").db)
+def gateway_state(console_api: ConsoleApi) -> GatewayState:
+    return GatewayState(console_api)
 
 
 def _attempt(gateway_state: GatewayState, order_id: str, md_order: str) -> AttemptRow:
@@ -288,10 +289,13 @@ def follow_bank_back(
 
 
 @when(parsers.parse("Ecwid's orders API answers {failure} to the next {count:d} updates"), target_fixture="ecwid_fault")
-def ecwid_fails(ecwid: EcwidControl, scenario_state: ScenarioState, lab: Lab, failure: str, count: int) -> EcwidFault:
+def ecwid_fails(
+    ecwid: EcwidControl, scenario_state: ScenarioState, request: pytest.FixtureRequest, failure: str, count: int
+) -> EcwidFault:
     fault: dict[str, Any] = dict(ECWID_FAULTS[failure])
     if fault["fault"] == "hang":  # within the simulator's maxSleepSeconds (15 by default)
-        fault["seconds"] = lab.settings().http_timeout_s + HANG_PAST_TIMEOUT_S
+        timings = request.getfixturevalue("console_api").timings()  # only a hang needs the gateway's timeout
+        fault["seconds"] = timings.http_timeout_s + HANG_PAST_TIMEOUT_S
     created = ecwid.add_fault(method="PUT", storeId=STORE_ID, times=count, **fault)
     made = EcwidFault(int(created["id"]), count)
     scenario_state.register(made)
@@ -301,9 +305,9 @@ def ecwid_fails(ecwid: EcwidControl, scenario_state: ScenarioState, lab: Lab, fa
 # --- When: a stale bank page in another tab ---------------------------------------------------------------------
 
 
-def _session_s(lab: Lab) -> float:
+def _session_s(console_api: ConsoleApi) -> float:
     """The bank session the gateway registers (``sessionTimeoutSecs``) and keeps its attempts open for."""
-    return float(lab.settings().session_timeout_s)
+    return console_api.timings().session_timeout_s
 
 
 def _leave_open(
@@ -331,9 +335,10 @@ def leave_open_past_session(
     scenario_state: ScenarioState,
     control: SimulatorControl,
     lab: Lab,
+    console_api: ConsoleApi,
 ) -> StaleTab:
     # Past the session, not past the poller's grace: the customer's new start is what moves the gateway on.
-    return _leave_open(shopper, order_under_test, scenario_state, control, lab, _session_s(lab) + 1)
+    return _leave_open(shopper, order_under_test, scenario_state, control, lab, _session_s(console_api) + 1)
 
 
 @when(
@@ -346,9 +351,10 @@ def leave_open_past_grace(
     scenario_state: ScenarioState,
     control: SimulatorControl,
     lab: Lab,
+    console_api: ConsoleApi,
 ) -> StaleTab:
     grace = EXPIRY_GRACE.total_seconds()  # the poller declines a stale bank order this long after its session
-    return _leave_open(shopper, order_under_test, scenario_state, control, lab, _session_s(lab) + grace + 2)
+    return _leave_open(shopper, order_under_test, scenario_state, control, lab, _session_s(console_api) + grace + 2)
 
 
 @when(

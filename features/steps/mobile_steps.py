@@ -26,6 +26,7 @@ from pytest_bdd import given, parsers, then, when
 from features.support.browser import PHONES, Contexts, assert_no_horizontal_scroll
 from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence
+from features.support.gateway_api import ConsoleApi
 from features.support.state import Baseline, EcwidOrderUnderTest, ScenarioState, Shopper
 from lab import Lab
 from lab.lab import STORE_ID
@@ -175,10 +176,10 @@ def pay_and_app_closes(
 
 
 @when("the gateway's clock moves past its longest wait between two status checks of an open payment")
-def gateway_clock_past_poll(lab: Lab) -> None:
+def gateway_clock_past_poll(lab: Lab, console_api: ConsoleApi) -> None:
     """Every open attempt's next status check is due within ``poll_max_interval_s``: past it, the worker's next
     pass (every second) asks the bank. Only the gateway's clock moves: the bank's sessions stay open."""
-    lab.advance_gateway_clock(lab.settings().poll_max_interval_s + 1)
+    lab.advance_gateway_clock(console_api.timings().poll_max_interval_s + 1)
 
 
 @when(

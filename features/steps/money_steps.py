@@ -32,6 +32,7 @@ from features.steps.common_steps import fill_card_and_pay, order_in_store
 from features.support.console import OperatorConsole, wait_until
 from features.support.control import SimulatorControl
 from features.support.evidence import ScenarioEvidence
+from features.support.gateway_api import ConsoleApi
 from features.support.money_control import (
     GatewayRecords,
     MoneyControl,
@@ -130,8 +131,8 @@ def money(control: SimulatorControl) -> Iterator[MoneyControl]:
 
 
 @pytest.fixture
-def records(lab: Lab) -> GatewayRecords:
-    return GatewayRecords(lab.internals("the gateway's record of payments, refunds and exceptions").db)
+def records(console_api: ConsoleApi) -> GatewayRecords:
+    return GatewayRecords(console_api)
 
 
 def payment_of(md_order: str, records: GatewayRecords) -> Payment:
@@ -429,8 +430,10 @@ def token_renewed(ecwid_outage: EcwidOutage, money: MoneyControl) -> None:
 
 
 @when("the operator opens today's reconciliation in the console", target_fixture="reconciliation")
-def open_reconciliation(operator: Operator, lab: Lab, scenario_state: ScenarioState) -> ReconciliationSeen:
-    day = lab.internals("the gateway's day").clock.now().astimezone(UTC).date().isoformat()
+def open_reconciliation(
+    operator: Operator, console_api: ConsoleApi, scenario_state: ScenarioState
+) -> ReconciliationSeen:
+    day = console_api.now().astimezone(UTC).date().isoformat()  # the gateway's day, by its own clock
     page = operator.console.open_reconciliation(day)
     seen = ReconciliationSeen(day, page)
     scenario_state.register(seen)

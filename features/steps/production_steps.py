@@ -9,28 +9,23 @@ configuration made ready for REAL and then broken one setting at a time, and aud
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import subprocess
-import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
 from pytest_bdd import given, parsers, then, when
-from sqlalchemy import or_, select
+from sqlalchemy import create_engine, or_, select
 
+from features.support.gateway_host import AuditFailed, run_gateway_audit
 from features.support.secret_scan import BrowserTap, SecretScan
 from features.support.state import EcwidOrderUnderTest, Shopper
 from gateway.services.config_audit import KNOWN_SAMPLE_KEYS
 from gateway.services.tokens import TokenBox
 from gateway.store.models import PaymentSession
 from lab import Lab
-
-GATEWAY_CLI = [sys.executable, "-c", "from gateway.cli import main; main()"]
-AUDIT_TIMEOUT_S = 60
-
 
 # --- RC-25: secrets ------------------------------------------------------------------------------------------
 
@@ -42,9 +37,10 @@ def watch_browser(shopper: Shopper) -> BrowserTap:
     return tap
 
 
-@given("the gateway's log is read from this point on", target_fixture="log_offset")
-def log_offset(lab: Lab) -> int:
-    return lab.log_path.stat().st_size if lab.log_path.exists() else 0
+@given("the gateway's log is read from this point on", target_fixture="log_offsets")
+def log_offsets(lab: Lab) -> dict[Path, int]:
+    """Where each of the gateway's log files ends now (the web server's and the worker's, when they are apart)."""
+    return {path: path.stat().st_size if path.exists() else 0 for path in lab.log_paths()}
 
 
 @then("no address, header or page the customer's browser received holds a secret")
@@ -58,35 +54,44 @@ def browser_saw_no_secret(browser_tap: BrowserTap, shopper: Shopper, lab: Lab) -
 
 
 @then("the gateway's log lines since then hold no secret")
-def logs_hold_no_secret(lab: Lab, log_offset: int) -> None:
+def logs_hold_no_secret(lab: Lab, log_offsets: dict[Path, int]) -> None:
     scan = SecretScan(lab.named_secrets())
-    lines = scan.log_lines(lab.log_path, log_offset)
-    assert lines > 0, f"the gateway logged nothing during the payment ({lab.log_path}): nothing was checked"
+    lines = sum(scan.log_lines(path, offset) for path, offset in log_offsets.items())
+    names = ", ".join(str(path) for path in log_offsets)
+    assert lines > 0, f"the gateway logged nothing during the payment ({names}): nothing was checked"
     assert not scan.leaks, f"secrets in the gateway's log: {scan.describe()}"
 
 
 @then("the gateway's database holds no secret in the clear")
 def database_holds_no_secret(lab: Lab) -> None:
     scan = SecretScan(lab.named_secrets())
-    rows = scan.database(lab.internals("the gateway's database").db.engine)
+    engine = create_engine(lab.database_url())
+    try:
+        rows = scan.database(engine)
+    finally:
+        engine.dispose()
     assert rows > 0, "the gateway's database is empty: nothing was checked"
     assert not scan.leaks, f"secrets in the gateway's database: {scan.describe()}"
 
 
 @then("the store's Ecwid token is kept encrypted and opens only with the gateway's token key")
 def token_encrypted_at_rest(lab: Lab, order_under_test: EcwidOrderUnderTest) -> None:
-    with lab.internals("the gateway's stored Ecwid tokens").db.session() as session:
-        sealed = session.scalars(
-            select(PaymentSession.token_encrypted).where(
-                or_(
-                    PaymentSession.ecwid_order_id == order_under_test.order_id,
-                    PaymentSession.reference_transaction_id == order_under_test.order_id,
+    engine = create_engine(lab.database_url())
+    try:
+        with engine.connect() as connection:
+            sealed = connection.scalars(
+                select(PaymentSession.token_encrypted).where(
+                    or_(
+                        PaymentSession.ecwid_order_id == order_under_test.order_id,
+                        PaymentSession.reference_transaction_id == order_under_test.order_id,
+                    )
                 )
-            )
-        ).all()
+            ).all()
+    finally:
+        engine.dispose()
     assert sealed, f"no payment session stored for Ecwid order {order_under_test.order_id}"
     token = lab.secrets.ecwid_token
-    box = TokenBox(lab.settings().token_key.get_secret_value())
+    box = TokenBox(lab.token_key())
     stranger = TokenBox(Fernet.generate_key().decode("ascii"))
     for value in sealed:
         assert token not in value, "the Ecwid token is stored in the clear"
@@ -136,16 +141,11 @@ def real_ready_environment() -> dict[str, str]:
 
 def run_audit(environment: dict[str, str]) -> AuditRun:
     """``vposlab-gateway audit --json`` in a process of its own, with only this configuration (no lab variable)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("VPOSLAB_", "FLASK_"))}
-    env.update(environment)
-    done = subprocess.run(  # noqa: S603 - our own interpreter and command
-        [*GATEWAY_CLI, "audit", "--json"], env=env, capture_output=True, text=True, timeout=AUDIT_TIMEOUT_S
-    )
     try:
-        data = json.loads(done.stdout)
-    except ValueError:
-        pytest.fail(f"the audit printed no JSON (exit {done.returncode}): {done.stdout[-500:]} {done.stderr[-500:]}")
-    return AuditRun(done.returncode, data["findings"], data["ready"], done.stdout)
+        exit_code, data, output = run_gateway_audit(environment)
+    except AuditFailed as exc:
+        pytest.fail(str(exc))
+    return AuditRun(exit_code, data["findings"], data["ready"], output)
 
 
 @given("a gateway configuration ready for REAL", target_fixture="audit_environment")
@@ -175,9 +175,8 @@ def operator_runs_audit(audit_environment: dict[str, str]) -> AuditRun:
     return run_audit(audit_environment)
 
 
-@when("the lab gateway's own configuration is audited", target_fixture="audit_run")
+@when("the gateway's own configuration is audited", target_fixture="audit_run")
 def audit_lab_configuration(lab: Lab) -> AuditRun:
-    lab.internals("the configuration the gateway runs with")
     audit: dict[str, Any] = lab.configuration_audit()
     return AuditRun(0 if audit["ready"] else 1, audit["findings"], audit["ready"], json.dumps(audit))
 
@@ -209,6 +208,13 @@ def lab_audit_names(audit_run: AuditRun, checks: str) -> None:
     failing = {key.split(" ", 1)[0] for key in audit_run.failing()}
     wanted = {check.strip() for check in checks.split(",")}
     assert wanted <= failing, f"not named: {sorted(wanted - failing)}; failing: {audit_run.failing()}"
+
+
+@then("the audit fails AU-09 exactly when the gateway's database is SQLite")
+def audit_database_finding(audit_run: AuditRun, lab: Lab) -> None:
+    sqlite = lab.database_url().lower().startswith("sqlite")
+    failing = {key.split(" ", 1)[0] for key in audit_run.failing()}
+    assert ("AU-09" in failing) is sqlite, f"database {lab.database_url().split(':', 1)[0]}; failing: {failing}"
 
 
 @then("the audit shows no secret of the configuration")

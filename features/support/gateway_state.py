@@ -1,10 +1,10 @@
-"""Read-only queries on the gateway's own records (the lab's in-process ``GatewayContext`` database): the attempts of
-an Ecwid order (status, our compact ``orderNumber``, the bank's ``mdOrder``, amounts) and the operator exceptions
-opened about it. The integrity features (RC-15, RC-18, RC-27, RC-33, RC-36) check server-side truth here as well as
-at the bank and at Ecwid: what the gateway concluded, and what it told its operators.
+"""Read-only views of our gateway's own records, through its console's JSON view (``features/support/gateway_api.py``,
+behind the operator login): the attempts of an Ecwid order (status, our compact ``orderNumber``, the bank's
+``mdOrder``, amounts) and the operator exceptions opened about it. The integrity features (RC-15, RC-18, RC-27,
+RC-33, RC-36) check server-side truth here as well as at the bank and at Ecwid: what the gateway concluded, and what
+it told its operators. The same answers in the lab and from our gateway started elsewhere.
 
-Nothing here writes: every query runs in a session that is only read from and then closed (rolled back). Rows come
-back as frozen dataclasses, so no ORM object leaves this module and no step can change the gateway through them.
+Rows come back as frozen dataclasses.
 """
 
 from __future__ import annotations
@@ -13,10 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
-from gateway.store.database import Database
-from gateway.store.models import Attempt, OperatorException, PaymentSession
+from features.support.gateway_api import ConsoleApi
 from lab.lab import STORE_ID
 
 
@@ -51,62 +48,60 @@ class ExceptionRow:
 
 
 class GatewayState:
-    """Read-only access to the gateway's records of the lab's stores."""
+    """Read-only access to the gateway's records of the target's stores."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, api: ConsoleApi) -> None:
+        self._api = api
 
     def attempts(self, ecwid_order_id: str, store_id: int = STORE_ID) -> list[AttemptRow]:
         """The attempts of the Ecwid order, first attempt first (empty when the gateway never saw the order)."""
-        query = (
-            select(Attempt, PaymentSession)
-            .join(PaymentSession, Attempt.session_id == PaymentSession.id)
-            .where(PaymentSession.store_id == store_id, PaymentSession.ecwid_order_id == ecwid_order_id)
-            .order_by(Attempt.attempt_no)
-        )
-        with self._db.session() as session:
-            return [_attempt_row(attempt, owner) for attempt, owner in session.execute(query).all()]
+        rows = [
+            _attempt_row(attempt, page["payment"])
+            for page in self._pages(ecwid_order_id, store_id)
+            for attempt in page["attempts"]
+        ]
+        return sorted(rows, key=lambda row: row.attempt_no)
 
     def attempt_by_order_number(self, order_number: str) -> AttemptRow | None:
         """The attempt the gateway registered at the bank under ``order_number`` (the bank order's own reference)."""
-        query = (
-            select(Attempt, PaymentSession)
-            .join(PaymentSession, Attempt.session_id == PaymentSession.id)
-            .where(Attempt.order_number == order_number)
-        )
-        with self._db.session() as session:
-            found = session.execute(query).first()
-            return _attempt_row(found[0], found[1]) if found is not None else None
+        for summary in self._api.search(order_number):
+            page = self._api.payment(int(summary["id"]))
+            for attempt in page["attempts"]:
+                if attempt["order_number"] == order_number:
+                    return _attempt_row(attempt, page["payment"])
+        return None
 
     def exceptions(self, ecwid_order_id: str, store_id: int = STORE_ID) -> list[ExceptionRow]:
         """Every operator exception about the Ecwid order (open or resolved), oldest first."""
-        query = (
-            select(OperatorException, Attempt.order_number)
-            .join(PaymentSession, OperatorException.session_id == PaymentSession.id)
-            .outerjoin(Attempt, OperatorException.attempt_id == Attempt.id)
-            .where(PaymentSession.store_id == store_id, PaymentSession.ecwid_order_id == ecwid_order_id)
-            .order_by(OperatorException.id)
-        )
-        with self._db.session() as session:
-            return [
-                ExceptionRow(row.code, row.detail, order_number, row.resolved_at is None)
-                for row, order_number in session.execute(query).all()
-            ]
+        found = [
+            (int(row["id"]), ExceptionRow(row["code"], row["detail"], row["attempt_order_number"], bool(row["open"])))
+            for page in self._pages(ecwid_order_id, store_id)
+            for row in page["exceptions"]
+        ]
+        return [row for _, row in sorted(found, key=lambda pair: pair[0])]
 
     def open_exceptions(self, ecwid_order_id: str, store_id: int = STORE_ID) -> list[ExceptionRow]:
         return [row for row in self.exceptions(ecwid_order_id, store_id) if row.open]
 
+    def _pages(self, ecwid_order_id: str, store_id: int) -> list[dict[str, Any]]:
+        """The payment sessions of exactly this Ecwid order in this store (the search also matches other ids)."""
+        return [
+            self._api.payment(int(summary["id"]))
+            for summary in self._api.search(ecwid_order_id)
+            if int(summary["store_id"]) == store_id and summary["ecwid_order_id"] == ecwid_order_id
+        ]
 
-def _attempt_row(attempt: Attempt, owner: PaymentSession) -> AttemptRow:
+
+def _attempt_row(attempt: Mapping[str, Any], owner: Mapping[str, Any]) -> AttemptRow:
     return AttemptRow(
-        attempt_no=attempt.attempt_no,
-        order_number=attempt.order_number,
-        provider_order_id=attempt.provider_order_id,
-        status=attempt.status,
-        amount_minor=attempt.amount_minor,
-        currency=attempt.currency,
-        deposited_minor=attempt.deposited_minor,
-        store_id=owner.store_id,
-        ecwid_order_id=owner.ecwid_order_id,
-        session_ecwid_status=owner.ecwid_status,
+        attempt_no=int(attempt["attempt_no"]),
+        order_number=attempt["order_number"],
+        provider_order_id=attempt["md_order"],
+        status=attempt["status"],
+        amount_minor=int(attempt["amount_minor"]),
+        currency=attempt["currency"],
+        deposited_minor=attempt["deposited_minor"],
+        store_id=int(owner["store_id"]),
+        ecwid_order_id=owner["ecwid_order_id"],
+        session_ecwid_status=owner["ecwid_status"],
     )

@@ -1,7 +1,7 @@
 """Per scenario example, the two histories a reviewer reads first (``reports.evidence`` kinds ``ecwid_history`` and
 ``timeline``): every status update each of the scenario's Ecwid orders received (accepted or refused, from the
-simulator's control API: any gateway), and each payment's state timeline at the gateway (its own records: the lab
-only).
+simulator's control API: any gateway), and each payment's state timeline at the gateway (its own records, through
+its console's JSON view: our gateway only, in the lab or started elsewhere).
 
 Called by the after-scenario hook; never raises (evidence must not fail a scenario): what cannot be read becomes a
 note saying why.
@@ -15,11 +15,13 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import pytest
 
 from features.support.evidence import ScenarioEvidence
-from lab import Lab
+from features.support.gateway_api import ConsoleApi
 
 STORES = (1003, 1004)
+_CONSOLES: dict[int, ConsoleApi | None] = {}  # by target: one operator session for the run
 MAX_IDS = 12  # ids named by one scenario (Ecwid ids, mdOrders, orderNumbers); more is a scenario of many orders
 
 
@@ -30,9 +32,10 @@ def record_lifecycles(own: ScenarioEvidence, target: Any, simulator_url: str | N
             _ecwid_histories(own, simulator_url, wanted)
         except Exception as exc:
             own.note("Ecwid status history", f"not read: {type(exc).__name__}: {exc}")
-    if isinstance(target, Lab):
+    console = _console(target)
+    if console is not None:
         try:
-            _timelines(own, target, wanted)
+            _timelines(own, console, wanted)
         except Exception as exc:
             own.note("payment timeline", f"not read: {type(exc).__name__}: {exc}")
 
@@ -71,31 +74,41 @@ def _put_entry(put: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _timelines(own: ScenarioEvidence, lab: Lab, ids: list[str]) -> None:
-    from gateway.services.timeline import payment_page, search_payments
+def _console(target: Any) -> ConsoleApi | None:
+    """One console session per target for the whole run; None for a target whose console is not ours to read."""
+    if target is None:
+        return None
+    key = id(target)
+    if key not in _CONSOLES:
+        try:
+            target.require_ours("its payment timelines")
+            _CONSOLES[key] = ConsoleApi(target.console_url, *target.console_credentials)
+        except pytest.skip.Exception:  # another gateway, or no operator named: NOT APPLICABLE / NOT RUN
+            _CONSOLES[key] = None
+    return _CONSOLES[key]
 
-    gateway = lab.internals("the payment's timeline")
-    with gateway.db.session() as session:
-        found = {summary.id: summary for ref in ids for summary in search_payments(session, ref)}
-        for session_id, summary in sorted(found.items()):
-            page = payment_page(session, session_id)
-            if page is None or not page.timeline:
-                continue
-            numbers = ", ".join(attempt.order_number for attempt in page.attempts)
-            entries = [
-                {
-                    "at": entry.at.astimezone(UTC).isoformat(),
-                    "state": entry.kind,
-                    "source": entry.source,
-                    "note": " ".join(part for part in (entry.detail, entry.outcome) if part),
-                }
-                for entry in page.timeline
-            ]
-            own.structured(
-                "timeline",
-                f"payment {summary.store_id}/{summary.ecwid_order_id} (orderNumber {numbers}; {summary.amount})",
-                entries,
-            )
+
+def _timelines(own: ScenarioEvidence, console: ConsoleApi, ids: list[str]) -> None:
+    found = {int(summary["id"]): summary for ref in ids for summary in console.search(ref)}
+    for session_id, summary in sorted(found.items()):
+        page = console.payment(session_id)
+        if not page["timeline"]:
+            continue
+        numbers = ", ".join(attempt["order_number"] for attempt in page["attempts"])
+        entries = [
+            {
+                "at": _zoned(str(entry["at"])),
+                "state": entry["kind"],
+                "source": entry["source"],
+                "note": " ".join(part for part in (entry["detail"], entry["outcome"]) if part),
+            }
+            for entry in page["timeline"]
+        ]
+        own.structured(
+            "timeline",
+            f"payment {summary['store_id']}/{summary['ecwid_order_id']} (orderNumber {numbers}; {summary['amount']})",
+            entries,
+        )
 
 
 def _zoned(value: str) -> str:

@@ -4,15 +4,13 @@
   ``refunds[]``, the bank's refund.do calls in the journal, bank faults and settings (``failNextRefund``), an Ecwid
   order's PUT history in any of the lab's stores, Ecwid faults, and a change made by hand in Ecwid's admin (a PUT
   with the store's own token, as the shop's staff would make it, never through the gateway);
-- ``GatewayRecords``: read-only queries on the gateway's own records (the lab's in-process ``GatewayContext``
-  database) for what the console does not show as data: the attempt, its refund records and its operator
-  exceptions.
+- ``GatewayRecords``: the gateway's own records as data, through its console's JSON view (the lab's gateway and
+  ours started elsewhere alike): the attempt, its refund records and its operator exceptions.
 
 Every fault or bank setting a scenario changes is remembered, so ``cleanup`` restores the bank and Ecwid when the
 scenario ends: the lab is shared by the whole session, and the next scenario must find them healthy.
 
-Nothing in ``GatewayRecords`` writes: every query runs in a session that is only read from and then closed (rolled
-back). Rows come back as frozen dataclasses, so no ORM object leaves this module.
+Nothing in ``GatewayRecords`` writes; rows come back as frozen dataclasses.
 """
 
 from __future__ import annotations
@@ -23,11 +21,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from sqlalchemy import select
 
 from features.support.control import SimulatorControl
-from gateway.store.database import Database
-from gateway.store.models import Attempt, OperatorException, PaymentSession, Refund
+from features.support.gateway_api import ConsoleApi
 
 
 class MoneyControl:
@@ -181,52 +177,53 @@ class ExceptionRecord:
 
 
 class GatewayRecords:
-    """Read-only access to the gateway's records of one bank order (its attempt, refunds and exceptions)."""
+    """Read-only access to the gateway's records of one bank order (its attempt, refunds and exceptions), through
+    the console's JSON view (``features/support/gateway_api.py``)."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, api: ConsoleApi) -> None:
+        self._api = api
+        self._session_of_attempt: dict[int, int] = {}
 
     def attempt(self, md_order: str) -> AttemptRecord:
-        query = (
-            select(Attempt, PaymentSession)
-            .join(PaymentSession, Attempt.session_id == PaymentSession.id)
-            .where(Attempt.provider_order_id == md_order)
-        )
-        with self._db.session() as session:
-            found = session.execute(query).first()
-            assert found is not None, f"the gateway has no attempt for bank order {md_order}"
-            attempt, owner = found
-            return AttemptRecord(
-                attempt_id=attempt.id,
-                session_id=owner.id,
-                store_id=owner.store_id,
-                ecwid_order_id=owner.ecwid_order_id,
-                order_number=attempt.order_number,
-                md_order=attempt.provider_order_id,
-                status=attempt.status,
-                amount_minor=attempt.amount_minor,
-                currency=attempt.currency,
-                deposited_minor=attempt.deposited_minor,
-                refunded_minor=attempt.refunded_minor,
-                session_ecwid_status=owner.ecwid_status,
-            )
+        for summary in self._api.search(md_order):
+            page = self._api.payment(int(summary["id"]))
+            owner = page["payment"]
+            for attempt in page["attempts"]:
+                if attempt["md_order"] != md_order:
+                    continue
+                self._session_of_attempt[int(attempt["id"])] = int(owner["id"])
+                return AttemptRecord(
+                    attempt_id=int(attempt["id"]),
+                    session_id=int(owner["id"]),
+                    store_id=int(owner["store_id"]),
+                    ecwid_order_id=owner["ecwid_order_id"],
+                    order_number=attempt["order_number"],
+                    md_order=attempt["md_order"],
+                    status=attempt["status"],
+                    amount_minor=int(attempt["amount_minor"]),
+                    currency=attempt["currency"],
+                    deposited_minor=attempt["deposited_minor"],
+                    refunded_minor=attempt["refunded_minor"],
+                    session_ecwid_status=owner["ecwid_status"],
+                )
+        raise AssertionError(f"the gateway has no attempt for bank order {md_order}")
 
     def refunds(self, attempt_id: int) -> list[RefundRecord]:
-        """The attempt's refund records, oldest first."""
-        query = select(Refund).where(Refund.attempt_id == attempt_id).order_by(Refund.id)
-        with self._db.session() as session:
-            return [
-                RefundRecord(r.external_refund_id, r.amount_minor, r.status, r.requested_by)
-                for r in session.scalars(query)
-            ]
+        """The attempt's refund records, oldest first (the attempt is one ``attempt`` returned)."""
+        session_id = self._session_of_attempt.get(attempt_id)
+        assert session_id is not None, f"attempt {attempt_id} was not read through attempt() first"
+        for attempt in self._api.payment(session_id)["attempts"]:
+            if int(attempt["id"]) == attempt_id:
+                return [
+                    RefundRecord(r["external_refund_id"], int(r["amount_minor"]), r["status"], r["requested_by"])
+                    for r in sorted(attempt["refunds"], key=lambda refund: int(refund["id"]))
+                ]
+        raise AssertionError(f"the gateway's payment {session_id} has no attempt {attempt_id}")
 
     def exceptions(self, session_id: int) -> list[ExceptionRecord]:
         """The payment's operator exceptions (open or resolved), oldest first."""
-        query = (
-            select(OperatorException).where(OperatorException.session_id == session_id).order_by(OperatorException.id)
-        )
-        with self._db.session() as session:
-            return [
-                ExceptionRecord(row.id, row.code, row.detail, row.resolved_at is None, row.resolved_by)
-                for row in session.scalars(query)
-            ]
+        rows = sorted(self._api.payment(session_id)["exceptions"], key=lambda row: int(row["id"]))
+        return [
+            ExceptionRecord(int(row["id"]), row["code"], row["detail"], bool(row["open"]), row["resolved_by"])
+            for row in rows
+        ]

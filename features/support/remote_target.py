@@ -10,13 +10,26 @@ gateway's own records and clock, a secret whose variable is not set).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from features.support.applicability import not_applicable, not_run_here
+from features.support.gateway_api import ConsoleApi, ConsoleApiError
+from features.support.gateway_host import AuditFailed, run_gateway_audit
+from lab.env_file import EnvFileError, named_gateway_secrets, read_env_file
 from lab.targets import NOT_SECRET, Target, TargetKind
+
+ON_ITS_HOST = "is on the gateway's own host"
+AUDIT_NOT_COUNTED = (
+    "a target run against the simulator is a TEST configuration by design; the REAL configuration is audited with"
+    " vposlab-gateway audit on the production host"
+)
 
 
 class TargetSecrets:
@@ -79,12 +92,12 @@ class TargetSecrets:
 class RemoteTarget:
     """The lab's face for a target started elsewhere (see the module's docstring)."""
 
-    gateway = None  # the gateway's internals (database, clock) are not reachable: steps that need them end
-
     def __init__(self, target: Target, environ: Mapping[str, str] | None = None) -> None:
         self.spec = target
         self._environ = os.environ if environ is None else environ
         self.secrets = TargetSecrets(target, self._environ)
+        self._console: ConsoleApi | None = None
+        self._audit: dict[str, Any] | None = None
 
     # URLs -----------------------------------------------------------------------------------------------------
     @property
@@ -140,12 +153,74 @@ class RemoteTarget:
             not_run_here(f"no console operator for the target (environment variable {self.spec.secrets.console_user})")
         return user, self.secrets.console_password
 
-    # what only the lab has -------------------------------------------------------------------------------------
-    def internals(self, what: str) -> NoReturn:
-        not_run_here(f"{what} is read from the gateway's own records, reachable only in the lab")
+    # ours, through its own HTTP interfaces ----------------------------------------------------------------------
+    def advance_gateway_clock(self, seconds: float) -> None:
+        """Move our gateway's test clock (TEST only, ``VPOSLAB_TEST_CLOCK``) through its console."""
+        if self._console is None:
+            self._console = ConsoleApi(self.console_url, *self.console_credentials)
+        try:
+            self._console.advance_clock(seconds)
+        except ConsoleApiError as exc:
+            not_run_here(f"moving the gateway's clock ({seconds:g} s): {exc}")
 
+    # ours, on its own host -------------------------------------------------------------------------------------
+    def log_paths(self) -> list[Path]:
+        """The gateway's log files (``--gateway-log``), for the secrets scan."""
+        self._ours("its log")
+        if not self.spec.gateway_logs:
+            not_run_here(f"the gateway's log {ON_ITS_HOST}: name its files with --gateway-log, or scan them there")
+        return [Path(path) for path in self.spec.gateway_logs]
+
+    def gateway_environment(self) -> dict[str, str]:
+        """The gateway's ``VPOSLAB_*`` settings, from its settings file (``--gateway-env-file``)."""
+        self._ours("its configuration")
+        if self.spec.gateway_env_file is None:
+            not_run_here(
+                f"the gateway's configuration {ON_ITS_HOST}: name its settings file with --gateway-env-file,"
+                " or check it there"
+            )
+        try:
+            return read_env_file(Path(self.spec.gateway_env_file))
+        except EnvFileError as exc:
+            not_run_here(str(exc))
+
+    def database_url(self) -> str:
+        url = self.gateway_environment().get("VPOSLAB_DATABASE_URL", "")
+        if not url:
+            not_run_here(f"{self.spec.gateway_env_file} names no VPOSLAB_DATABASE_URL")
+        return url
+
+    def token_key(self) -> str:
+        key = self.gateway_environment().get("VPOSLAB_TOKEN_KEY", "")
+        if not key:
+            not_run_here(f"{self.spec.gateway_env_file} names no VPOSLAB_TOKEN_KEY")
+        return key
+
+    def configuration_audit(self) -> dict[str, Any]:
+        """``vposlab-gateway audit --json`` on the gateway's settings file, for the report and RC-30: a TEST
+        configuration, so shown and not counted toward the verdict."""
+        if self._audit is None:
+            try:
+                _, found, _ = run_gateway_audit(self.gateway_environment())
+            except AuditFailed as exc:
+                not_run_here(str(exc))
+            self._audit = {
+                **found,
+                "subject": f"the gateway's configuration ({self.spec.gateway_env_file})",
+                "counts": False,
+                "reason": AUDIT_NOT_COUNTED,
+            }
+        return self._audit
+
+    # secrets ---------------------------------------------------------------------------------------------------
     def named_secrets(self) -> dict[str, str]:
-        return self.secrets.named()
+        """The target's secrets, and the gateway's own when its settings file is named."""
+        named = self.secrets.named()
+        if self.spec.ours and self.spec.gateway_env_file is not None:
+            # An unreadable file: the scenarios that need it end NOT RUN, saying why.
+            with contextlib.suppress(EnvFileError):
+                named.update(named_gateway_secrets(read_env_file(Path(self.spec.gateway_env_file))))
+        return named
 
     def bank_credentials(self) -> dict[str, dict[str, str]]:
         found = self.secrets.bank_credentials()
@@ -156,24 +231,19 @@ class RemoteTarget:
             for currency, creds in found.items()
         }
 
-    @property
-    def log_path(self) -> NoReturn:
-        not_run_here("the gateway's log file is on its own host: scan it there (docs: RC-25)")
-
-    def settings(self) -> NoReturn:
-        not_run_here("the gateway's configuration and timings are not readable from a target started elsewhere")
-
-    def advance_gateway_clock(self, seconds: float) -> NoReturn:
-        not_run_here(f"moving the gateway's clock ({seconds:g} s) needs the lab's virtual clock")
-
-    def configuration_audit(self) -> NoReturn:
-        not_run_here("the configuration of a gateway started elsewhere is audited on its own host")
-
     def target(self) -> dict[str, Any]:
+        described = self.spec.describe()
+        if self.spec.ours and self.spec.gateway_env_file is not None:
+            try:
+                return {**described, "configuration_audit": self.configuration_audit()}
+            except pytest.skip.Exception as exc:  # NOT RUN (the file unreadable, the audit silent): the report says why
+                described["configuration_audit_note"] = f"not read: {exc}"
+                return described
         return {
-            **self.spec.describe(),
+            **described,
             "configuration_audit_note": "not read: a gateway started elsewhere is audited on its own host"
-            " (vposlab-gateway audit); keep its output beside this report",
+            " (vposlab-gateway audit, or name its settings file with --gateway-env-file); keep its output beside"
+            " this report",
         }
 
     def require_ours(self, what: str) -> None:
