@@ -30,6 +30,7 @@ from typing import IO
 import click
 import httpx
 
+from lab.env_file import write_env_file
 from lab.lab import CONSOLE_USERNAME, CURRENCY_MERCHANTS, HELD_STORE_ID, STORE_ID, LabSecrets
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -121,9 +122,16 @@ class SeparateLab:
             "VPOSLAB_PENDING_WAIT_S": "6",
             "VPOSLAB_PAYMENT_RATE_LIMIT": self.payment_rate_limit,
             "VPOSLAB_LOG_LEVEL": self.log_level,
+            "VPOSLAB_SERVE_WORKERS": str(self.serve_workers),
+            # TEST only (the audit fails it): scenarios move the gateway's time through its console.
+            "VPOSLAB_TEST_CLOCK": "true",
             # gunicorn's control socket is off (gateway/server.py); a runtime folder of its own all the same.
             "XDG_RUNTIME_DIR": str(self.workdir),
         }
+
+    def settings_file(self) -> Path:
+        """The gateway's ``VPOSLAB_*`` settings as its host keeps them (0600): ``--gateway-env-file``."""
+        return self.workdir / "gateway.env"
 
     def simulator_command(self) -> list[str]:
         """``vposlab-simulator serve`` with no secret on its command line (``simulator_env`` carries them)."""
@@ -170,7 +178,22 @@ class SeparateLab:
         }
 
     def check_args(self) -> list[str]:
-        return ["--gateway-url", self.gateway_url, "--simulator-url", self.simulator_url]
+        """What ``vposlab check`` is told: the URLs, the store that holds payments, and, the run being on this
+        host, the gateway's settings file and the logs of its web server and worker."""
+        return [
+            "--gateway-url",
+            self.gateway_url,
+            "--simulator-url",
+            self.simulator_url,
+            "--held-store-id",
+            str(HELD_STORE_ID),
+            "--gateway-env-file",
+            str(self.settings_file()),
+            "--gateway-log",
+            str(self.log_path("gateway")),
+            "--gateway-log",
+            str(self.log_path("worker")),
+        ]
 
     # lifecycle --------------------------------------------------------------------------------------------------
     def start(self) -> SeparateLab:
@@ -179,6 +202,7 @@ class SeparateLab:
             # Each process takes seconds to import: the ones that do not wait for another start side by side.
             self._spawn("simulator", self.simulator_command(), self.simulator_env())
             env = self.gateway_env()
+            write_env_file(self.settings_file(), {k: v for k, v in env.items() if k.startswith("VPOSLAB_")})
             self._run("migrate", [*GATEWAY_CLI, "migrate"], env)  # serve and worker refuse an unmigrated database
             serve = ["serve", "--port", str(self.gateway_port), "--workers", str(self.serve_workers)]
             self._spawn("gateway", [*GATEWAY_CLI, *serve], env)
@@ -298,7 +322,7 @@ def main(database_url: str | None, workdir: Path | None, workers: int) -> None:
         click.echo(f"  gateway     {running.gateway_url}  (gunicorn, {workers} workers; and a worker process)")
         click.echo(f"  simulator   {running.simulator_url}")
         click.echo(f"  logs        {workdir}/{{simulator,gateway,worker}}.log")
-        click.echo(f"  secrets     {env_file} (0600)")
+        click.echo(f"  secrets     {env_file} (0600; the gateway's own settings: {running.settings_file()})")
         click.echo(
             "  check with  . " + shlex.quote(str(env_file)) + " && vposlab check " + shlex.join(running.check_args())
         )
