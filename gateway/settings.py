@@ -87,6 +87,12 @@ class Settings(BaseModel):
     )
     ecwid_backoff_base_s: float = Field(default=2.0, gt=0, description="first retry delay of an Ecwid update")
     ecwid_backoff_max_s: float = Field(default=300.0, gt=0, description="longest retry delay of an Ecwid update")
+    outbox_lease_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="how long a worker holds an Ecwid update it is sending; after a crash mid-send the update waits"
+        " this long before another worker takes it (longer than one send: connect 5 s plus the HTTP timeout)",
+    )
     console_secret_key: SecretStr | None = Field(
         default=None, description="signs operator console sessions; the console is off (404) without it"
     )
@@ -122,6 +128,16 @@ class Settings(BaseModel):
             except ValueError as exc:
                 raise ValueError("not a rate limit like '30 per minute'") from exc
         return value.strip()
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        """A lease shorter than one send would let a second worker send the same update while the first still is."""
+        if self.outbox_lease_s <= 5.0 + self.http_timeout_s:
+            raise ValueError(
+                f"outbox_lease_s ({self.outbox_lease_s:g}) must be longer than one Ecwid send"
+                f" (connect 5 s + http_timeout_s {self.http_timeout_s:g})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _real_money_over_https(self) -> Settings:
@@ -262,6 +278,7 @@ class Settings(BaseModel):
             "ecwid_rate_limit_per_minute": "ECWID_RATE_LIMIT_PER_MINUTE",
             "ecwid_backoff_base_s": "ECWID_BACKOFF_BASE_S",
             "ecwid_backoff_max_s": "ECWID_BACKOFF_MAX_S",
+            "outbox_lease_s": "OUTBOX_LEASE_S",
             "console_secret_key": "CONSOLE_SECRET_KEY",
             "console_require_totp": "CONSOLE_REQUIRE_TOTP",
             "console_session_ttl_s": "CONSOLE_SESSION_TTL_S",

@@ -47,7 +47,6 @@ from gateway.store.models import OperatorException, OutboxMessage, PaymentSessio
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
 LOCAL_ERRORS_BEFORE_EXCEPTION = 5
 DELIVERY_POLL_S = 0.05
 RETRY_AFTER_MAX_S = 3600.0  # a Retry-After beyond an hour is a broken header, not a plan
@@ -326,7 +325,7 @@ def _deliver_one(
         claimed = session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.state == "pending", OutboxMessage.next_try_at <= now)
-            .values(next_try_at=now + LEASE, claim_token=token)
+            .values(next_try_at=now + timedelta(seconds=ctx.settings.outbox_lease_s), claim_token=token)
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]

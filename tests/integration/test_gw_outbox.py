@@ -244,3 +244,17 @@ def test_a_message_that_keeps_failing_in_our_code_stays_alone_and_becomes_an_ope
     gw.clock.advance(61)
     relay(gw.ctx)
     assert next(m for m in gw.outbox() if m.session_id == first_session).state == "sent"  # fixed: it goes out
+
+
+def test_the_claim_lease_is_the_configured_one(database_url: str) -> None:
+    # VPOSLAB_OUTBOX_LEASE_S: a crash mid-delivery delays the update by the lease, no more and no less.
+    gw = Gateway.build(make_settings(database_url, outbox_lease_s=20.0))
+    try:
+        paid_and_queued(gw)
+        crash_while_holding_the_claim(gw)
+        gw.clock.advance(19)
+        assert relay(gw.ctx).sent == 0  # still leased to the dead worker
+        gw.clock.advance(2)
+        assert relay(gw.ctx).sent == 1  # past the configured lease: taken again and delivered
+    finally:
+        gw.close()

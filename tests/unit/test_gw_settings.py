@@ -117,6 +117,13 @@ def test_the_test_clock_is_refused_in_real_mode() -> None:
         Settings.model_validate({**Settings.from_env(environ(PROVIDER_MODE="REAL")).model_dump(), "test_clock": True})
 
 
+def test_the_outbox_lease_is_read_and_must_outlast_one_send() -> None:
+    assert Settings.from_env(environ()).outbox_lease_s == 60.0
+    assert Settings.from_env(environ(OUTBOX_LEASE_S="25")).outbox_lease_s == 25.0
+    too_short = str(configuration_error(environ(OUTBOX_LEASE_S="14", HTTP_TIMEOUT_S="10")))
+    assert "outbox_lease_s" in too_short and "longer than one Ecwid send" in too_short
+
+
 def test_proxy_hops_come_from_the_environment_and_are_bounded() -> None:
     assert Settings.from_env(environ()).proxy_hops == 0
     assert Settings.from_env(environ(PROXY_HOPS="1")).proxy_hops == 1
