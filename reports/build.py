@@ -32,7 +32,7 @@ from reports.results import ScenarioResult, Status
 from reports.run import RunOutcome
 from reports.run_log import Attempt, LoggedTest, RunLog, scenario_name_from_node_id
 from reports.signing import SigningKey
-from reports.verdict import ScenarioOutcome, decide, flaky_lines, item_outcome
+from reports.verdict import ScenarioOutcome, decide, flaky_lines, item_outcome, missing_cause
 from reports.write import write_all
 
 
@@ -232,6 +232,7 @@ def build_report(
     redactor = Redactor(secrets)
     run = redactor.deep(run)
     run_problem = None if run.completed else run.problem
+    why_missing = missing_cause(target)
     item_results: list[ItemResult] = []
     for item in items_in_order:
         # Redact before the reasons are derived from names, and again over the whole report below.
@@ -242,6 +243,7 @@ def build_report(
             declared=declared_count,
             run_problem=run_problem,
             witness=item.witness,
+            why_missing=why_missing,
         )
         item_results.append(
             ItemResult(

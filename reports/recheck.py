@@ -17,7 +17,7 @@ from reports.errors import TargetError
 from reports.model import ItemResult, ItemStatus, ReportScenario, UnmappedScenario
 from reports.results import Status
 from reports.run_log import Attempt
-from reports.verdict import ScenarioOutcome, decide, flaky_lines, item_outcome
+from reports.verdict import ScenarioOutcome, decide, flaky_lines, item_outcome, missing_cause
 
 
 def _status(value: object) -> Status:
@@ -51,6 +51,7 @@ def recheck(document: Mapping[str, Any]) -> list[str]:
     problems: list[str] = []
     run = document["run"]
     run_problem = None if run["completed"] else run["problem"]
+    why_missing = missing_cause(document["target"])
     items: list[ItemResult] = []
     for raw in document["items"]:
         scenarios = tuple(_scenario(s) for s in raw["scenarios"])
@@ -59,6 +60,7 @@ def recheck(document: Mapping[str, Any]) -> list[str]:
             declared=raw["declared_scenarios"],
             run_problem=run_problem,
             witness=raw["witness"],
+            why_missing=why_missing,
         )
         if outcome.status.value != raw["status"]:
             problems.append(

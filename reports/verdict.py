@@ -37,9 +37,9 @@ to witness, scenarios that passed only on a retry (flaky), an audit that does no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from reports.audit import ConfigurationAudit
 from reports.checklist import looks_like_item_id
@@ -144,14 +144,26 @@ def skip_cause(skip_reason: str | None) -> str:
     return f"skipped: {skip_reason}"
 
 
-def _not_run_causes(outcomes: Sequence[ScenarioOutcome], missing: int) -> list[str]:
+def missing_cause(target: Mapping[str, Any]) -> str:
+    """Why a declared scenario has no result: a partial run names its selection (``--item``, ``-k``), since those
+    scenarios were not selected; otherwise they produced no result."""
+    selected = target.get("items_selected")
+    chosen = []
+    if isinstance(selected, list) and selected:
+        chosen.append("--item " + ", ".join(str(item) for item in selected))
+    if target.get("scenario_filter"):
+        chosen.append(f"-k {target['scenario_filter']!r}")
+    return f"not selected by {' and '.join(chosen)}" if chosen else NO_RESULT_CAUSE
+
+
+def _not_run_causes(outcomes: Sequence[ScenarioOutcome], missing: int, why_missing: str) -> list[str]:
     causes = [
         skip_cause(o.skip_reason)
         for o in outcomes
         if o.status is Status.SKIPPED and not_applicable_reason(o.skip_reason) is None
     ]
     if missing:
-        causes.append(NO_RESULT_CAUSE)
+        causes.append(why_missing)
     return _unique(causes)
 
 
@@ -161,10 +173,12 @@ def item_outcome(
     declared: int | None = None,
     run_problem: str | None = None,
     witness: bool = False,
+    why_missing: str = NO_RESULT_CAUSE,
 ) -> ItemOutcome:
     """Finding of one item from its scenarios (see the module docstring).
 
-    ``run_problem`` is set when the feature run did not complete; ``witness`` for a step witnessed after GO.
+    ``run_problem`` is set when the feature run did not complete; ``witness`` for a step witnessed after GO;
+    ``why_missing`` says why declared scenarios have no result (``missing_cause``).
     """
     outcomes = [ScenarioOutcome(*s) for s in scenarios]
     ran = len(outcomes)
@@ -208,7 +222,7 @@ def item_outcome(
         reason = f"{passed} {_plural(passed)} passed, others may not have run: {incomplete}"
         return ItemOutcome(ItemStatus.NOT_RUN, reason, str(incomplete))
     missing = total - ran
-    causes = _not_run_causes(outcomes, missing)
+    causes = _not_run_causes(outcomes, missing, why_missing)
     skipped_reasons = [c for c in causes if c not in (NO_RESULT_CAUSE, SKIPPED_NO_REASON)]
     reason = f"{applicable - passed} of {total} {_plural(total)} did not run"
     if skipped_reasons:

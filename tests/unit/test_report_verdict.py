@@ -212,6 +212,26 @@ def test_declared_counts_reach_the_items_through_the_builder() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ({"items_selected": ["RC-01"]}, "1 of 1 scenario did not run (not selected by --item RC-01)"),
+        ({"scenario_filter": "declined"}, "1 of 1 scenario did not run (not selected by -k 'declined')"),
+        (
+            {"items_selected": ["RC-01", "RC-21"], "scenario_filter": "x"},
+            "1 of 1 scenario did not run (not selected by --item RC-01, RC-21 and -k 'x')",
+        ),
+    ],
+)
+def test_a_partial_run_says_the_scenarios_it_left_out_were_not_selected(target: dict[str, Any], said: str) -> None:
+    report = build_report(
+        SMALL, [result("a", Status.PASSED, "RC-01")], target=target, declared={"RC-01": 1, "RC-02": 1}, generated_at=NOW
+    )
+    reasons = {item.id: (item.status, item.reason) for item in report.items}
+    assert reasons["RC-02"] == (ItemStatus.NOT_RUN, said)
+    assert reasons["RC-01"] == (ItemStatus.PASS, "1 of 1 scenario passed")
+
+
 # ---------------------------------------------------------------- a feature run that did not complete
 
 PROBLEM = "pytest exited with code 4 (usage error): ModuleNotFoundError: No module named 'playwright'"
