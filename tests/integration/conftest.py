@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from gateway import create_app
 from tests.gateway_fakes import Gateway, make_settings
 
 POSTGRES_URL = os.environ.get("VPOSLAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -66,3 +68,19 @@ def gw(database_url: str) -> Iterator[Gateway]:
         yield gateway
     finally:
         gateway.close()
+
+
+@pytest.fixture
+def cgw(database_url: str) -> Iterator[Gateway]:
+    """A gateway with the operator console on (``test_gw_console_support.console_gateway``)."""
+    from tests.integration.test_gw_console_support import console_gateway
+
+    gateway = console_gateway(database_url)
+    yield gateway
+    gateway.close()
+
+
+@pytest.fixture
+def app(cgw: Gateway) -> Flask:
+    """The Flask app of ``cgw``."""
+    return create_app(context=cgw.ctx)

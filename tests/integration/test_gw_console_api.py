@@ -16,7 +16,6 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from gateway import create_app
 from gateway.domain.errors import ProviderUnavailable
 from gateway.services.confirm import confirm_attempt
 from gateway.services.journal import raise_exception
@@ -31,25 +30,12 @@ from tests.integration.test_gw_console_support import (
     PASSWORD,
     Console,
     add_operator,
-    console_gateway,
     paid_payment,
 )
 
 LOGIN_REQUIRED = {"error": "login required"}
 NOT_FOUND = {"error": "not found"}
 API_URLS = ["/ops/api/status", "/ops/api/payments?q=XJ12H", "/ops/api/payments/1", "/ops/api/no-such-thing"]
-
-
-@pytest.fixture
-def cgw(database_url: str) -> Iterator[Gateway]:
-    gateway = console_gateway(database_url)
-    yield gateway
-    gateway.close()
-
-
-@pytest.fixture
-def app(cgw: Gateway) -> Flask:
-    return create_app(context=cgw.ctx)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ but the login needs a logged-in active operator. Flask's test client over SQLite
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
@@ -25,18 +24,6 @@ from tests.integration.test_gw_console_support import (
     console_gateway,
     paid_payment,
 )
-
-
-@pytest.fixture
-def cgw(database_url: str) -> Iterator[Gateway]:
-    gateway = console_gateway(database_url)
-    yield gateway
-    gateway.close()
-
-
-@pytest.fixture
-def app(cgw: Gateway) -> Flask:
-    return create_app(context=cgw.ctx)
 
 
 @pytest.fixture

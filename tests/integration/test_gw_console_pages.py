@@ -5,31 +5,17 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 
-from gateway import create_app
 from gateway.services import exceptions_queue
 from gateway.services.audit import record_action
 from gateway.services.journal import raise_exception
 from gateway.services.timeline import payment_timeline
 from gateway.web.console_texts import TEXTS
 from tests.gateway_fakes import ECWID_ORDER_ID, REFERENCE, Gateway, unavailable
-from tests.integration.test_gw_console_support import Console, actions, add_operator, console_gateway, paid_payment
-
-
-@pytest.fixture
-def cgw(database_url: str) -> Iterator[Gateway]:
-    gateway = console_gateway(database_url)
-    yield gateway
-    gateway.close()
-
-
-@pytest.fixture
-def app(cgw: Gateway) -> Flask:
-    return create_app(context=cgw.ctx)
+from tests.integration.test_gw_console_support import Console, actions, add_operator, paid_payment
 
 
 @pytest.fixture
