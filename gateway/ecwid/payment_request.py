@@ -187,7 +187,9 @@ def _validate(
 ) -> PaymentRequest:
     try:
         payload = _Payload.model_validate(json.loads(plaintext))
-    except (ValueError, ValidationError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+    # JSONDecodeError and UnicodeDecodeError are ValueErrors; RecursionError: JSON nested deeper than the
+    # interpreter's recursion limit (json.loads raises it, and it must not become a 500).
+    except (ValueError, ValidationError, RecursionError) as exc:
         raise InvalidPaymentRequest("payload does not match the schema") from exc
     if payload.storeId not in stores:
         raise InvalidPaymentRequest("storeId does not belong to the key that decrypted it")
