@@ -4,6 +4,10 @@ parsing functions and through the real Flask app (SQLite, fakes for the bank and
 1. A payment request whose decrypted JSON nests deeper than Python's recursion limit made ``json.loads`` raise
    ``RecursionError``, which ``parse_payment_request`` let through: a 500 instead of the one uniform refusal.
    Only whoever holds the client secret can encrypt such a payload, but a crash is never the answer.
+2. A query string that is not UTF-8 (raw bytes, not percent-encoded: werkzeug's development server passes them,
+   gunicorn refuses them itself) made werkzeug's ``request.args`` raise ``UnicodeDecodeError`` in the request
+   guard: the callback answered 500, and on customer pages the error handler failed too (it reads ``lang`` from
+   the query), so the server's bare 500 page was all the customer saw.
 """
 
 from __future__ import annotations
@@ -19,12 +23,17 @@ from gateway import create_app
 from gateway.domain.errors import InvalidPaymentRequest
 from gateway.ecwid.payment_request import parse_payment_request
 from tests.gateway_fakes import (
+    RETURN_URL,
     Gateway,
+    ecwid_form,
     ecwid_payload,
     encrypt_cbc,
     encrypt_gcm,
     make_settings,
+    sign_callback,
 )
+
+UUID = "9d1c3f1e-0000-4000-8000-000000000000"
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +79,38 @@ def test_json_nested_beyond_the_recursion_limit_gets_the_generic_400_page(client
 def test_a_payload_nested_but_within_the_limit_is_still_accepted(client: FlaskClient) -> None:
     response = client.post("/ecwid/payment", data={"enc_data": encrypt_gcm(deeply_nested(200))})
     assert response.status_code == 303
+
+
+RAW_QUERIES = ["\xff", "lang=\xff", "mdOrder=\xc3\x28&checksum=AB", "a=%ff&b=\xe9t\xe9", "\x80=\x80"]
+"""QUERY_STRING as a WSGI server hands it over: latin-1 text of the raw bytes, here not valid UTF-8."""
+
+
+@pytest.mark.parametrize("query", RAW_QUERIES)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_callback_whose_query_is_not_utf8_is_refused_with_400(
+    gw: Gateway, client: FlaskClient, query: str, method: str
+) -> None:
+    before = gw.row_counts()
+    response = client.open("/vpos/callback", method=method, environ_overrides={"QUERY_STRING": query})
+    assert response.status_code == 400
+    assert response.mimetype == "text/plain"
+    assert gw.row_counts() == before
+
+
+@pytest.mark.parametrize("query", RAW_QUERIES)
+@pytest.mark.parametrize(("method", "path"), [("GET", "/vpos/return"), ("POST", "/ecwid/payment"), ("GET", "/health")])
+def test_a_customer_page_whose_query_is_not_utf8_gets_the_generic_400_page(
+    client: FlaskClient, query: str, method: str, path: str
+) -> None:
+    reference = client.post("/ecwid/payment", data={"enc_data": "not-a-token"})
+    response = client.open(path, method=method, environ_overrides={"QUERY_STRING": query}, data=ecwid_form())
+    assert (response.status_code, response.get_data()) == (400, reference.get_data())
+
+
+def test_percent_encoded_queries_and_signed_callbacks_are_unaffected(gw: Gateway, client: FlaskClient) -> None:
+    assert client.get("/vpos/callback?mdOrder=%FF&checksum=00").status_code == 400  # bad checksum, as before
+    signed = sign_callback({"mdOrder": UUID, "orderNumber": "VNOPE", "operation": "deposited", "status": "0"})
+    response = client.get("/vpos/callback", query_string=signed)
+    assert (response.status_code, response.get_data()) == (200, b"unknown order")
+    assert client.post("/ecwid/payment?lang=hy", data=ecwid_form()).status_code == 303
+    assert RETURN_URL  # the genuine form above carries the store's returnUrl
