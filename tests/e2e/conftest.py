@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from features.support.browser import CHROMIUM, OpenPage, launch, new_context
+from tests.e2e.whole_lab_run import whole_lab_run as whole_lab_run  # one whole lab run per session, shared
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,6 @@ from features.support.secret_scan import SecretScan
 from lab.separate import SeparateLab
 from tests.e2e.gateway_processes import postgres_url as postgres_url
 from tests.e2e.whole_lab_run import WholeLabRun
-from tests.e2e.whole_lab_run import whole_lab_run as whole_lab_run  # the fixture: one whole lab run per session
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.postgres]
 

@@ -18,7 +18,6 @@ from sqlalchemy import create_engine
 
 from features.support.secret_scan import SecretScan
 from tests.e2e.whole_lab_run import WholeLabRun
-from tests.e2e.whole_lab_run import whole_lab_run as whole_lab_run  # the fixture: one whole run per session
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

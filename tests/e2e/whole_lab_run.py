@@ -1,7 +1,8 @@
 """One whole readiness run in the lab, shared by the proofs that need one: ``vposlab check`` at DEBUG with planted
 canary secrets (``test_readiness_run_canary_secrets.py`` scans everything it wrote for them) whose report is also the
 lab's verdict that ``test_check_against_separate_processes.py`` compares the separate processes' verdict with.
-A whole run takes about ten minutes on a small machine: it is run once per pytest session, on first use.
+A whole run takes about ten minutes on a small machine: it is run once per pytest session, on first use (the
+fixture is registered in ``tests/e2e/conftest.py``: imported into two test modules it would be two fixtures).
 """
 
 from __future__ import annotations
