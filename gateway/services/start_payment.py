@@ -29,7 +29,7 @@ from gateway.services.confirm import aware, confirm_attempt
 from gateway.services.context import GatewayContext
 from gateway.services.journal import record_event
 from gateway.services.lifecycle import transition
-from gateway.services.outbox import ecwid_lacks_status
+from gateway.services.outbox import ecwid_lacks_status, wait_until_delivered
 from gateway.services.recovery import is_stale_registering, recover_registering
 from gateway.store.models import Attempt, PaymentSession
 
@@ -136,8 +136,7 @@ def _resume(ctx: GatewayContext, session_id: int, page_view: str) -> StartOutcom
         # Money taken or held ends the payment: never register another bank order (no double charge).
         paid = [a for a in attempts if AttemptStatus(a.status) in SETTLED_PAID_STATES | {AttemptStatus.AUTHORIZED}]
         if paid:
-            received = ecwid_lacks_status(ctx, session_id)
-            return StartOutcome(payment_session.return_url, paid[-1].order_number, reused=True, received=received)
+            return _already_paid(ctx, session_id, payment_session.return_url, paid[-1])
         open_attempt = next((a for a in attempts if AttemptStatus(a.status) in OPEN_STATES), None)
         if open_attempt is None:
             return None
@@ -157,6 +156,22 @@ def _resume(ctx: GatewayContext, session_id: int, page_view: str) -> StartOutcom
             log.info("attempt_reused attempt=%s", open_attempt.order_number)
             return StartOutcome(open_attempt.form_url, open_attempt.order_number, reused=True)
         _close_stale_attempt(ctx, open_attempt)
+
+
+def _already_paid(ctx: GatewayContext, session_id: int, return_url: str, paid: Attempt) -> StartOutcome:
+    """Where a customer goes whose order is paid already: to the store only once Ecwid shows the verified status
+    (one delivery try now, never a wait: the paymentUrl answers fast). While Ecwid still lacks it (its update is
+    being retried), the store would show the order unpaid and invite a second payment, so the customer goes where
+    the bank sends a returning customer: our return, which waits for Ecwid on the processing page. An update that
+    failed for good: our "payment received" page."""
+    delivered = wait_until_delivered(ctx, session_id, 0.0)
+    if ecwid_lacks_status(ctx, session_id):
+        return StartOutcome(return_url, paid.order_number, reused=True, received=True)
+    if not delivered:
+        log.info("already_paid_ecwid_pending attempt=%s", paid.order_number)
+        back = _gateway_return_url(ctx, paid.order_number) + "&" + urlencode({"orderId": paid.provider_order_id or ""})
+        return StartOutcome(back, paid.order_number, reused=True)
+    return StartOutcome(return_url, paid.order_number, reused=True)
 
 
 def _recover_for_customer(ctx: GatewayContext, attempt: Attempt, payment_session: PaymentSession) -> None:
