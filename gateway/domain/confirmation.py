@@ -85,7 +85,8 @@ def decide(
     """
     code = status.order_status
     if code == REVERSED_STATUS:
-        return Decision(S.CANCELLED if current is S.AUTHORIZED else S.REVERSED)
+        # A hold released (cancelled, also when we already know it) or a payment given back (reversed).
+        return Decision(S.CANCELLED if current in (S.AUTHORIZED, S.CANCELLED) else S.REVERSED)
     if code == REFUNDED_STATUS:
         return _refund_decision(status, amount_minor)
     if code == PARTIAL_COMPLETION_STATUS:
