@@ -21,6 +21,7 @@ from gateway.domain.states import AttemptStatus
 from gateway.services.audit import record_action
 from gateway.services.confirm import aware, confirm_attempt
 from gateway.services.context import GatewayContext
+from gateway.services.journal import raise_exception
 from gateway.services.money_checks import refuse
 from gateway.store.models import Attempt, PaymentEvent
 
@@ -174,12 +175,23 @@ def _reverse_detail(problem: str, status: str) -> str:
 
 
 def _follow(ctx: GatewayContext, attempt: Attempt, *, source: str) -> MoneyOutcome | None:
-    """Ask the bank for the status of record and apply it; None when the bank cannot answer now (the callbacks and
-    the reconciliation will catch up)."""
+    """Ask the bank for the status of record and apply it; None when the bank cannot answer now. The money may have
+    moved then, and no poller looks at a paid or held attempt: a callback may still tell us, but an operator
+    exception makes sure a person sees it (its retry asks the bank again and applies the answer)."""
     try:
         status = ctx.provider.get_status(attempt.provider_order_id or "", attempt.currency, attempt.language)
     except ProviderError as exc:
         log.warning("status_after_%s_unavailable attempt_id=%s error=%s", source, attempt.id, exc)
+        with ctx.db.session() as session, session.begin():
+            raise_exception(
+                session,
+                "money_operation_unconfirmed",
+                f"{source} of attempt {attempt.order_number} was sent to the bank, but its status could not be read"
+                f" ({exc.code}): the money may have moved; retry asks the bank again",
+                ctx.clock.now(),
+                session_id=attempt.session_id,
+                attempt_id=attempt.id,
+            )
         return None
     confirmation = confirm_attempt(ctx, attempt.id, status, source=source)
     return MoneyOutcome(confirmation.attempt_status, confirmation.ecwid_status)
