@@ -22,8 +22,8 @@ STEPS = 30  # per example
 
 def test_the_lifecycle_rules_hold_on_sqlite(tmp_path: Path) -> None:
     with World.started(tmp_path) as world:
-        run_machine(world, examples=40, steps=STEPS)
-        assert world.figures.examples >= 40
+        run_machine(world, examples=30, steps=STEPS)
+        assert world.figures.examples >= 30
         assert world.figures.store_returns_checked > 0  # the programs reached the store, not only the bank page
 
 
