@@ -43,8 +43,10 @@ class PollResult:
 
 
 def poll_interval_s(ctx: GatewayContext, poll_count: int) -> float:
-    """The gap before the next check of an attempt already checked ``poll_count`` times."""
-    return float(min(ctx.settings.poll_max_interval_s, ctx.settings.poll_after_s * 2 ** max(0, poll_count)))
+    """The gap before the next check of an attempt already checked ``poll_count`` times. The exponent is capped: an
+    attempt open for days is checked thousands of times, and ``2 ** 1024`` times a float no longer fits in one."""
+    exponent = min(max(0, poll_count), 62)  # 2^62 keeps the product finite, and far past any longest interval
+    return float(min(ctx.settings.poll_max_interval_s, ctx.settings.poll_after_s * 2**exponent))
 
 
 def poll_open_attempts(ctx: GatewayContext, *, limit: int = 50) -> PollResult:
