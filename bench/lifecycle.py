@@ -90,7 +90,7 @@ from gateway.domain.states import OPEN_REFUND_STATES, OPEN_STATES, AttemptStatus
 from gateway.services.context import GatewayContext
 from gateway.services.refunds import refund_payment
 from gateway.services.reversal import capture_payment, reverse_payment
-from gateway.worker import run_pass
+from gateway.worker import PassResult, run_pass
 from lab.lab import CURRENCY_MERCHANTS, HELD_STORE_ID, STORE_ID, Lab
 
 ACTOR = "lifecycle-machine"
@@ -831,7 +831,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         its claims and leases stay as they were."""
         with self.step("worker"):
             if crash_after is None:
-                result = run_pass(self.world.gateway)
+                result = self.worker_pass()
                 busy = bool((result.poll and result.poll.checked) or (result.relay and result.relay.sent))
                 self.variant("worker", "pass" if busy else "pass with nothing due")
                 return
@@ -844,6 +844,13 @@ class LifecycleMachine(RuleBasedStateMachine):
                 self.variant("worker", "crash point not reached")
             finally:
                 self.world.crash_switch.disarm()
+
+    def worker_pass(self) -> PassResult:
+        """One pass; none of its three parts (poll, refunds, relay) may fail as a whole: one bad row must never stop
+        the loop for every payment (house rule 16)."""
+        result = run_pass(self.world.gateway)
+        assert None not in (result.poll, result.refunds, result.relay), f"a worker pass failed as a whole: {result}"
+        return result
 
     # --- faults -------------------------------------------------------------------------------------------------
 
@@ -1036,7 +1043,7 @@ class LifecycleMachine(RuleBasedStateMachine):
                 for md_order in sorted(self.our_md_orders()):
                     ok(self.sim.post(f"/_control/vpos/orders/{md_order}/callbacks/release", timeout=120))
             self.world.lab.advance_gateway_clock(3600)
-            run_pass(self.world.gateway)
+            self.worker_pass()
             if round_no >= 2 and not self.unsettled():
                 settled = True
                 break
