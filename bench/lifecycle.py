@@ -97,6 +97,8 @@ ACTOR = "lifecycle-machine"
 MAX_ORDERS = 4  # per example: enough for interleavings, few enough that every step checks them all quickly
 RETURN_WAIT_S = 0.5  # a returning customer waits this long (wall time) for Ecwid; the lab's default is 5 s
 DRAIN_ROUNDS = 14
+PASSES_PER_ROUND = 40
+POLL_LIMIT = 50  # gateway.services.poller.poll_open_attempts' default: a full pass may leave more due
 PAID_FAMILY = frozenset({"PAID", "PARTIALLY_REFUNDED", "REFUNDED"})
 SETTLED_OPEN_FOR_MONEY = frozenset({"paid", "partially_refunded", "authorized"})  # not final: refunds, a capture...
 STORE_DRAW = st.sampled_from([STORE_ID, STORE_ID, STORE_ID, HELD_STORE_ID])  # a quarter of orders are held first
@@ -1043,7 +1045,10 @@ class LifecycleMachine(RuleBasedStateMachine):
                 for md_order in sorted(self.our_md_orders()):
                     ok(self.sim.post(f"/_control/vpos/orders/{md_order}/callbacks/release", timeout=120))
             self.world.lab.advance_gateway_clock(3600)
-            self.worker_pass()
+            for _ in range(PASSES_PER_ROUND):  # an hour of a real worker is many passes: until nothing more is due
+                result = self.worker_pass()
+                if result.poll is None or result.poll.checked < POLL_LIMIT:
+                    break
             if round_no >= 2 and not self.unsettled():
                 settled = True
                 break
